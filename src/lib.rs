@@ -1,0 +1,10 @@
+//! cdc-workshop: a terminal guide through the Confluent CDC hands-on workshop.
+//!
+//! Layers, in dependency order: `lesson` (pure course model) → `runner` (side-effect seams and
+//! the check engine) → `engine` (the pure session state machine) → `journal` (persistence) →
+//! `app` (the loop that owns the model) → `ui` (renders from the model only).
+
+pub mod lesson;
+pub mod redact;
+pub mod runner;
+pub mod ui;

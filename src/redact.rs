@@ -1,0 +1,127 @@
+//! One redactor that knows every secret value loaded and masks it wherever text leaves the core.
+//!
+//! Applied to every subprocess line, log record, journal event, error message and rendered string.
+//! It also masks the common encodings a secret travels in (base64 of `key:secret` basic-auth
+//! pairs, base64 and URL-encoding of the value itself).
+
+use std::sync::{Arc, RwLock};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use crate::lesson::template::SECRET_MASK;
+
+/// Secrets shorter than this are not masked: masking `"a"` everywhere would destroy all text and
+/// such a value is not a credential anyway.
+pub const MIN_SECRET_LEN: usize = 4;
+
+/// A cheaply clonable, shared redactor. Adding a secret makes every clone mask it.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    needles: Arc<RwLock<Vec<String>>>,
+}
+
+impl Redactor {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Learn a secret value (and its encodings).
+    pub fn add(&self, secret: &str) {
+        if secret.len() < MIN_SECRET_LEN {
+            return;
+        }
+        let mut forms = vec![secret.to_string(), BASE64.encode(secret)];
+        let url = url_encode(secret);
+        if url != secret {
+            forms.push(url);
+        }
+        self.push(forms);
+    }
+
+    /// Learn a `user:password` pair the way HTTP basic auth carries it.
+    pub fn add_basic_auth(&self, user: &str, password: &str) {
+        self.add(password);
+        if password.len() >= MIN_SECRET_LEN {
+            self.push(vec![BASE64.encode(format!("{user}:{password}"))]);
+        }
+    }
+
+    fn push(&self, forms: Vec<String>) {
+        let Ok(mut needles) = self.needles.write() else {
+            return;
+        };
+        for form in forms {
+            if !needles.contains(&form) {
+                needles.push(form);
+            }
+        }
+        // Longest first so a secret that contains another is masked whole.
+        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.needles.read().map_or(true, |n| n.is_empty())
+    }
+
+    /// The text with every known secret replaced by the mask.
+    pub fn redact(&self, text: &str) -> String {
+        let Ok(needles) = self.needles.read() else {
+            // A poisoned lock means a writer panicked mid-update; showing nothing is the safe side.
+            return SECRET_MASK.to_string();
+        };
+        let mut out = text.to_string();
+        for needle in needles.iter() {
+            if out.contains(needle.as_str()) {
+                out = out.replace(needle.as_str(), SECRET_MASK);
+            }
+        }
+        out
+    }
+}
+
+fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_value_and_its_encodings() {
+        let r = Redactor::new();
+        r.add("p@ss/word+1");
+        r.add_basic_auth("KEY123", "p@ss/word+1");
+        let b64 = BASE64.encode("p@ss/word+1");
+        let basic = BASE64.encode("KEY123:p@ss/word+1");
+        let line = format!("pw=p@ss/word+1 enc={b64} url=p%40ss%2Fword%2B1 auth=Basic {basic}");
+        assert_eq!(r.redact(&line), "pw=•••• enc=•••• url=•••• auth=Basic ••••");
+    }
+
+    #[test]
+    fn longer_secret_containing_shorter_is_masked_whole() {
+        let r = Redactor::new();
+        r.add("abcd");
+        r.add("abcdefgh");
+        assert_eq!(r.redact("x abcdefgh y abcd"), "x •••• y ••••");
+    }
+
+    #[test]
+    fn clones_share_what_they_learn_and_short_values_are_ignored() {
+        let r = Redactor::new();
+        let clone = r.clone();
+        r.add("hunter22");
+        r.add("ab");
+        assert_eq!(clone.redact("hunter22 ab"), "•••• ab");
+    }
+}
