@@ -32,6 +32,8 @@ pub type Values = Arc<dyn TemplateContext + Send + Sync>;
 pub struct ProbeContext {
     pub values: Values,
     pub redactor: Redactor,
+    /// Relative paths in checks resolve against this directory (the run's work dir).
+    pub work_dir: PathBuf,
 }
 
 /// Looks at the live system once for one check kind. Read-only, never mutates anything.
