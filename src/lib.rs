@@ -4,6 +4,8 @@
 //! the check engine) → `engine` (the pure session state machine) → `journal` (persistence) →
 //! `app` (the loop that owns the model) → `ui` (renders from the model only).
 
+pub mod engine;
+pub mod journal;
 pub mod lesson;
 pub mod redact;
 pub mod runner;
