@@ -165,6 +165,11 @@ impl Engine {
         &self.session
     }
 
+    /// Whether the entry evaluation (requires + objectives) of `lesson` has reported.
+    pub fn entry_seen(&self, lesson: &str) -> bool {
+        self.requires.contains_key(lesson)
+    }
+
     pub fn requires(&self, lesson: &str) -> &[CheckReport] {
         self.requires.get(lesson).map_or(&[], Vec::as_slice)
     }
@@ -343,6 +348,7 @@ impl Engine {
             return;
         }
         if !lesson.requires.is_empty() || !lesson.objectives.is_empty() {
+            self.requires.remove(lesson_id);
             self.effects.push(Effect::EvaluateEntry {
                 lesson: lesson_id.to_string(),
                 requires: lesson.requires.clone(),

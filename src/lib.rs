@@ -4,9 +4,16 @@
 //! the check engine) → `engine` (the pure session state machine) → `journal` (persistence) →
 //! `app` (the loop that owns the model) → `ui` (renders from the model only).
 
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod engine;
 pub mod journal;
 pub mod lesson;
+pub mod logging;
 pub mod redact;
 pub mod runner;
+pub mod tasks;
 pub mod ui;
+pub mod values;
+pub mod workspace;

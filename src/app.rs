@@ -1,0 +1,228 @@
+//! The interactive guide: one loop owns the model and the terminal.
+//!
+//! Sources (input, task results, ticks, signals) become `Action`s; `update` changes the model
+//! and returns effects; this loop performs them and draws at most once per frame budget.
+
+pub mod keymap;
+pub mod model;
+pub mod update;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{Event as TermEvent, EventStream, MouseEventKind};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::cli::{CliError, Exit, TuiArgs};
+use crate::config::{EnvLookup, Overrides};
+use crate::engine::Msg;
+use crate::tasks::{TaskEvent, TaskManager};
+use crate::tui::{TerminalGuard, copy_to_clipboard};
+use crate::ui::theme::Theme;
+use crate::workspace::Workspace;
+use model::Model;
+use update::{Action, AppEffect, update};
+
+/// Spinners, elapsed timers and hints by time advance on this tick.
+pub const TICK_INTERVAL_MS: u64 = 250;
+/// At most one frame per budget (~60 fps); bursts of actions coalesce into one draw.
+pub const FRAME_BUDGET_MS: u64 = 16;
+const INPUT_CHANNEL_LEN: usize = 64;
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(12);
+
+pub fn run_tui(overrides: &Overrides, env: EnvLookup, args: &TuiArgs) -> Result<Exit, CliError> {
+    let ws = Workspace::open(overrides, env)?;
+    let log = crate::logging::init(&ws.settings.dirs.logs(), &ws.settings.log_level, ws.redactor.clone())?;
+    tracing::info!(lessons = %ws.source.describe(), data = %ws.settings.dirs.data.display(), "guide starting");
+    let result = crate::cli::runtime()?.block_on(run_loop(&ws, args, env));
+    match &result {
+        Ok(_) => {
+            if ws.runs.current().is_some() {
+                eprintln!("Progress saved. Run `cdc-workshop` to continue where you left off.");
+            }
+        }
+        Err(_) => eprintln!("log: {}", log.path.display()),
+    }
+    result
+}
+
+async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup) -> Result<Exit, CliError> {
+    let clock = ws.clock();
+    let theme = Theme::from_env_lookup(env);
+    let mut guard = TerminalGuard::enter().map_err(CliError::Terminal)?;
+    let size = guard.terminal.size().map_err(CliError::Terminal)?;
+    let mut model = Model::new(Arc::clone(&ws.course), ws.values.clone(), theme, size.width, size.height);
+    model.now_ms = clock.wall_ms();
+
+    let mut tasks: Option<TaskManager> = None;
+    let mut task_rx: Option<mpsc::Receiver<TaskEvent>> = None;
+    if !args.new {
+        if let Some(mut opened) = ws.open_current()? {
+            if let Some(d) = &opened.damage {
+                model.warning = Some(d.to_string());
+            }
+            let effects = opened.engine.update(Msg::Resume, clock.wall_ms());
+            let (manager, rx) = TaskManager::new(ws.services(), ws.values.clone(), ws.work_dir(&opened.id), opened.journal);
+            tasks = Some(manager);
+            task_rx = Some(rx);
+            let fx = update(&mut model, Action::RunOpened { id: opened.id, engine: Box::new(opened.engine), effects });
+            perform(&mut model, fx, ws, &mut tasks, &mut task_rx)?;
+        }
+    }
+
+    let (input_tx, mut input_rx) = mpsc::channel::<TermEvent>(INPUT_CHANNEL_LEN);
+    let input = tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(Ok(event)) = events.next().await {
+            if input_tx.send(event).await.is_err() {
+                break;
+            }
+        }
+    });
+    let mut tick = tokio::time::interval(Duration::from_millis(TICK_INTERVAL_MS));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut terminate = signal(tokio::signal::unix::SignalKind::terminate());
+    let mut hangup = signal(tokio::signal::unix::SignalKind::hangup());
+    let mut last_draw: Option<Instant> = None;
+    let mut inputs = Vec::with_capacity(INPUT_CHANNEL_LEN);
+    let mut results = Vec::with_capacity(crate::tasks::TASK_CHANNEL_LEN);
+
+    loop {
+        let mut actions: Vec<Action> = Vec::new();
+        let frame_due = last_draw.map_or(Instant::now(), |t| t + Duration::from_millis(FRAME_BUDGET_MS));
+        tokio::select! {
+            biased;
+            n = input_rx.recv_many(&mut inputs, INPUT_CHANNEL_LEN) => {
+                if n == 0 {
+                    actions.push(Action::Terminate);
+                }
+                actions.extend(inputs.drain(..).filter_map(to_action));
+            }
+            n = recv_tasks(&mut task_rx, &mut results) => {
+                if n > 0 {
+                    actions.extend(results.drain(..).map(Action::Task));
+                }
+            }
+            _ = tick.tick() => actions.push(Action::Tick(clock.wall_ms())),
+            () = recv_signal(&mut terminate) => actions.push(Action::Terminate),
+            () = recv_signal(&mut hangup) => actions.push(Action::Terminate),
+            () = tokio::time::sleep_until(frame_due), if model.dirty => {}
+        }
+        for action in actions {
+            let fx = update(&mut model, action);
+            perform(&mut model, fx, ws, &mut tasks, &mut task_rx)?;
+        }
+        if model.quit {
+            break;
+        }
+        if model.dirty && last_draw.is_none_or(|t| t.elapsed() >= Duration::from_millis(FRAME_BUDGET_MS)) {
+            guard.terminal.draw(|f| crate::ui::render(&model, f)).map_err(CliError::Terminal)?;
+            if ws.settings.hyperlinks {
+                // Links are emitted after the frame so the diffing renderer stays unaware.
+                crate::ui::emit_hyperlinks(&model);
+            }
+            model.dirty = false;
+            last_draw = Some(Instant::now());
+        }
+    }
+
+    input.abort();
+    if let Some(manager) = tasks.as_mut() {
+        if let Some(run) = &model.run {
+            manager.snapshot(run.engine.session());
+        }
+        manager.shutdown(SHUTDOWN_GRACE).await;
+    }
+    // Results of steps interrupted by the shutdown: journal them so resume is exact.
+    if let (Some(rx), Some(manager), Some(run)) = (task_rx.as_mut(), tasks.as_mut(), model.run.as_mut()) {
+        while let Ok(event) = rx.try_recv() {
+            if let TaskEvent::Engine(msg) = event {
+                let effects = run.engine.update(msg, clock.wall_ms());
+                // On the way out only the journal matters; no new work starts.
+                let records = effects.into_iter().filter(|e| matches!(e, crate::engine::Effect::Record(_))).collect();
+                manager.perform(records, run.engine.session())?;
+            }
+        }
+        manager.snapshot(run.engine.session());
+    }
+    drop(guard);
+    Ok(Exit::Success)
+}
+
+fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
+    // Without a handler the default action applies; that only loses the graceful path.
+    tokio::signal::unix::signal(kind).inspect_err(|e| tracing::warn!(error = %e, "no signal handler")).ok()
+}
+
+async fn recv_signal(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_tasks(rx: &mut Option<mpsc::Receiver<TaskEvent>>, buf: &mut Vec<TaskEvent>) -> usize {
+    match rx {
+        Some(rx) => rx.recv_many(buf, crate::tasks::TASK_CHANNEL_LEN).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn to_action(event: TermEvent) -> Option<Action> {
+    match event {
+        TermEvent::Key(key) => Some(Action::Key(key)),
+        TermEvent::Resize(w, h) => Some(Action::Resize(w, h)),
+        TermEvent::Mouse(m) => match m.kind {
+            MouseEventKind::ScrollDown => Some(Action::Scroll(3)),
+            MouseEventKind::ScrollUp => Some(Action::Scroll(-3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn perform(
+    model: &mut Model,
+    effects: Vec<AppEffect>,
+    ws: &Workspace,
+    tasks: &mut Option<TaskManager>,
+    task_rx: &mut Option<mpsc::Receiver<TaskEvent>>,
+) -> Result<(), CliError> {
+    let mut engine_effects = Vec::new();
+    for effect in effects {
+        match effect {
+            AppEffect::Engine(e) => engine_effects.push(e),
+            AppEffect::Copy(text) => {
+                if ws.settings.clipboard {
+                    if let Err(e) = copy_to_clipboard(&text) {
+                        model.notify(format!("could not copy: {e}"), true);
+                    }
+                }
+            }
+            AppEffect::Quit => model.quit = true,
+            AppEffect::StartRun { track, components } => {
+                let clock = ws.clock();
+                let mut opened = ws.create_run(clock.wall_ms())?;
+                let effects = opened.engine.start_run(&track, &components, clock.wall_ms());
+                if let Some(old) = tasks.as_mut() {
+                    old.cancel_all();
+                }
+                let (manager, rx) = TaskManager::new(ws.services(), ws.values.clone(), ws.work_dir(&opened.id), opened.journal);
+                *tasks = Some(manager);
+                *task_rx = Some(rx);
+                let fx = update(model, Action::RunOpened { id: opened.id, engine: Box::new(opened.engine), effects });
+                perform(model, fx, ws, tasks, task_rx)?;
+            }
+        }
+    }
+    if let (Some(manager), Some(run)) = (tasks.as_mut(), model.run.as_ref()) {
+        if !engine_effects.is_empty() {
+            manager.perform(engine_effects, run.engine.session())?;
+        }
+    }
+    Ok(())
+}

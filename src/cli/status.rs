@@ -1,0 +1,120 @@
+//! `cdc-workshop status`: progress per lesson and step of the current run.
+
+use serde_json::json;
+
+use crate::config::{EnvLookup, Overrides};
+use crate::engine::{Session, StepState};
+use crate::journal::Completion;
+use crate::lesson::Course;
+use crate::workspace::{Workspace, WorkspaceError};
+
+use super::output::{Format, duration_ms, json_line};
+use super::{CliError, Exit};
+
+pub fn run(overrides: &Overrides, env: EnvLookup, args: &super::StatusArgs) -> Result<Exit, CliError> {
+    let ws = Workspace::open(overrides, env)?;
+    let Some(opened) = ws.open_current()? else { return Err(WorkspaceError::NoRun.into()) };
+    if let Some(d) = &opened.damage {
+        eprintln!("warning: {d}");
+    }
+    let session = opened.engine.session();
+    let plan = opened.engine.plan();
+    match args.format {
+        Format::Json => {
+            let lessons: Vec<_> = plan
+                .iter()
+                .map(|l| {
+                    let steps: Vec<_> = l
+                        .steps()
+                        .map(|s| {
+                            let p = session.step(&l.id, &s.id).cloned().unwrap_or_default();
+                            json!({
+                                "id": s.id, "title": s.title, "kind": s.kind.name(),
+                                "state": state_name(p.state), "skipped": p.skipped,
+                                "failures": p.failures, "hints_shown": p.hints_shown,
+                                "message": p.last_message,
+                            })
+                        })
+                        .collect();
+                    json!({
+                        "id": l.id, "title": l.title, "state": lesson_state(session, &l.id),
+                        "current": session.current_lesson.as_deref() == Some(l.id.as_str()),
+                        "steps": steps,
+                    })
+                })
+                .collect();
+            json_line(&json!({
+                "run": opened.id, "track": session.track, "components": session.components,
+                "lessons": lessons,
+            }));
+        }
+        Format::Text => print!("{}", render_text(&ws.course, &opened.id, session, &plan)),
+    }
+    Ok(Exit::Success)
+}
+
+fn state_name(s: StepState) -> &'static str {
+    match s {
+        StepState::Pending => "pending",
+        StepState::Running => "running",
+        StepState::Verifying => "verifying",
+        StepState::Done => "done",
+        StepState::Failed => "failed",
+        StepState::Interrupted => "interrupted",
+    }
+}
+
+fn lesson_state(session: &Session, lesson: &str) -> &'static str {
+    match session.lesson(lesson) {
+        Some(l) if l.completed == Some(Completion::Objectives) => "done (objectives already held)",
+        Some(l) if l.completed.is_some() => "done",
+        Some(l) if l.entered_ms.is_some() => "in progress",
+        _ => "not started",
+    }
+}
+
+/// The text report (also what the status screen of a future facilitator view can reuse).
+pub fn render_text(course: &Course, run_id: &str, session: &Session, plan: &[&crate::lesson::Lesson]) -> String {
+    let mut out = String::new();
+    let track = course.track(&session.track).map_or(session.track.as_str(), |t| t.title.as_str());
+    let components = if session.components.is_empty() { "none".to_string() } else { session.components.join(", ") };
+    out.push_str(&format!("{} — {run_id}\ntrack: {track} · components: {components}\n\n", course.title));
+    let done = plan.iter().filter(|l| session.is_completed(&l.id)).count();
+    out.push_str(&format!("{done}/{} lessons done\n", plan.len()));
+    for l in plan {
+        let current = session.current_lesson.as_deref() == Some(l.id.as_str());
+        let mark = if session.is_completed(&l.id) { "✓" } else if current { "▶" } else { "·" };
+        out.push_str(&format!("{mark} {:<28} {:<40} {}\n", l.id, l.title, lesson_state(session, &l.id)));
+        if session.is_completed(&l.id) && !current {
+            continue;
+        }
+        for s in l.steps() {
+            let p = session.step(&l.id, &s.id).cloned().unwrap_or_default();
+            let mark = match p.state {
+                StepState::Done => "✓",
+                StepState::Failed => "✗",
+                StepState::Running | StepState::Verifying => "▶",
+                StepState::Interrupted => "!",
+                StepState::Pending => "·",
+            };
+            let mut detail = state_name(p.state).to_string();
+            if p.skipped {
+                detail.push_str(" (skipped)");
+            }
+            if let (Some(a), Some(b)) = (p.started_ms, p.finished_ms) {
+                detail.push_str(&format!(" in {}", duration_ms(b.saturating_sub(a))));
+            }
+            if p.failures > 0 {
+                detail.push_str(&format!(" · {} failure(s)", p.failures));
+            }
+            if p.hints_shown > 0 {
+                detail.push_str(&format!(" · {} hint(s) shown", p.hints_shown));
+            }
+            if let (Some(m), StepState::Failed | StepState::Interrupted) = (&p.last_message, p.state) {
+                detail.push_str(&format!(": {m}"));
+            }
+            out.push_str(&format!("    {mark} {:<26} {detail}\n", s.id));
+        }
+    }
+    out
+}

@@ -1,0 +1,300 @@
+//! Settings: defaults, then the config file, then `CDC_WORKSHOP_*` environment, then flags.
+//!
+//! The environment is passed in (not read globally) so tests run with a clean, explicit one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::lesson::Course;
+
+pub const ENV_PREFIX: &str = "CDC_WORKSHOP_";
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// Reads an environment variable (the real one, or a map in tests).
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+pub fn real_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}\n  fix the file or point CDC_WORKSHOP_CONFIG / --config at another one")]
+    Parse { path: PathBuf, message: String },
+    #[error(
+        "cannot find a home directory for the guide's data; set CDC_WORKSHOP_HOME to a writable folder"
+    )]
+    NoHome,
+    #[error("`--set {0}` is not NAME=VALUE")]
+    BadSet(String),
+    #[error("unknown variable `{name}` (from {origin}); the course declares: {known}")]
+    UnknownVariable { name: String, origin: String, known: String },
+}
+
+/// Where the guide keeps its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    pub data: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Dirs {
+    pub fn logs(&self) -> PathBuf {
+        self.data.join("logs")
+    }
+
+    pub fn work(&self) -> PathBuf {
+        self.data.join("work")
+    }
+
+    /// `CDC_WORKSHOP_HOME` puts everything in one folder; otherwise the platform's dirs.
+    pub fn resolve(env: EnvLookup) -> Result<Self, ConfigError> {
+        if let Some(home) = env("CDC_WORKSHOP_HOME") {
+            let home = PathBuf::from(home);
+            return Ok(Self { data: home.clone(), config: home });
+        }
+        let proj = directories::ProjectDirs::from("io", "cdc-workshop", "cdc-workshop")
+            .ok_or(ConfigError::NoHome)?;
+        Ok(Self { data: proj.data_dir().to_path_buf(), config: proj.config_dir().to_path_buf() })
+    }
+}
+
+/// The config file as written by a person.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    lessons: Option<PathBuf>,
+    log_level: Option<String>,
+    hyperlinks: Option<bool>,
+    clipboard: Option<bool>,
+    #[serde(default)]
+    vars: BTreeMap<String, String>,
+}
+
+/// Flags that override everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub lessons: Option<PathBuf>,
+    pub log_level: Option<String>,
+    /// `NAME=VALUE` pairs from `--set`.
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dirs: Dirs,
+    /// The config file that was read, if any.
+    pub config_file: Option<PathBuf>,
+    pub lessons: Option<PathBuf>,
+    pub log_level: String,
+    /// Emit OSC 8 hyperlinks for links in lessons.
+    pub hyperlinks: bool,
+    /// Copy code blocks with OSC 52.
+    pub clipboard: bool,
+    /// Variable values with their origin, before the course's defaults are applied.
+    vars: BTreeMap<String, (String, String)>,
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+impl Settings {
+    pub fn load(flags: &Overrides, env: EnvLookup) -> Result<Self, ConfigError> {
+        let dirs = Dirs::resolve(env)?;
+        let explicit = flags.config.clone().or_else(|| env("CDC_WORKSHOP_CONFIG").map(PathBuf::from));
+        let path = explicit.clone().unwrap_or_else(|| dirs.config.join(CONFIG_FILE));
+        let file = match std::fs::read_to_string(&path) {
+            Ok(text) => Some(toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                path: path.clone(),
+                message: describe_toml_error(&text, &e),
+            })?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => None,
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let config_file = file.as_ref().map(|_| path.clone());
+        let file = file.unwrap_or_default();
+
+        let mut vars: BTreeMap<String, (String, String)> = file
+            .vars
+            .into_iter()
+            .map(|(k, v)| (k, (v, format!("{}", path.display()))))
+            .collect();
+        for pair in &flags.set {
+            let (name, value) = pair.split_once('=').ok_or_else(|| ConfigError::BadSet(pair.clone()))?;
+            vars.insert(name.trim().to_string(), (value.to_string(), "--set".to_string()));
+        }
+
+        Ok(Self {
+            lessons: flags
+                .lessons
+                .clone()
+                .or_else(|| env("CDC_WORKSHOP_LESSONS").map(PathBuf::from))
+                .or(file.lessons),
+            log_level: flags
+                .log_level
+                .clone()
+                .or_else(|| env("CDC_WORKSHOP_LOG_LEVEL"))
+                .or(file.log_level)
+                .unwrap_or_else(|| "info".to_string()),
+            hyperlinks: env("CDC_WORKSHOP_HYPERLINKS")
+                .and_then(|v| parse_bool(&v))
+                .or(file.hyperlinks)
+                .unwrap_or(true),
+            clipboard: env("CDC_WORKSHOP_CLIPBOARD").and_then(|v| parse_bool(&v)).or(file.clipboard).unwrap_or(true),
+            dirs,
+            config_file,
+            vars,
+        })
+    }
+
+    /// Values for every variable the course declares: `--set`, then `CDC_WORKSHOP_<NAME>`, then
+    /// the config file, then the course default. Unknown names from `--set` are an error.
+    pub fn resolve_vars(&self, course: &Course, env: EnvLookup) -> Result<BTreeMap<String, String>, ConfigError> {
+        let known: Vec<&str> = course.variables.iter().map(|v| v.name.as_str()).collect();
+        for (name, (_, origin)) in &self.vars {
+            if !known.contains(&name.as_str()) && origin == "--set" {
+                return Err(ConfigError::UnknownVariable {
+                    name: name.clone(),
+                    origin: origin.clone(),
+                    known: known.join(", "),
+                });
+            }
+            if !known.contains(&name.as_str()) {
+                tracing::warn!(variable = %name, %origin, "config sets a variable the course does not declare");
+            }
+        }
+        let mut out = BTreeMap::new();
+        for decl in &course.variables {
+            let from_flag = self.vars.get(&decl.name).filter(|(_, o)| o == "--set").map(|(v, _)| v.clone());
+            let from_env = env(&format!("{ENV_PREFIX}{}", decl.name.to_ascii_uppercase()));
+            let from_file = self.vars.get(&decl.name).map(|(v, _)| v.clone());
+            if let Some(v) = from_flag.or(from_env).or(from_file).or_else(|| decl.default.clone()) {
+                out.insert(decl.name.clone(), v);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A TOML error as `line N: message`, since `toml`'s own rendering repeats the whole source.
+pub fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
+    match err.span() {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!("line {line}: {}", err.message())
+        }
+        None => err.message().to_string(),
+    }
+}
+
+/// The default data dir path for messages, without failing.
+pub fn display_path(p: &Path) -> String {
+    p.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::lesson::{SourcePos, VariableDecl};
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn course_with_var(name: &str, default: &str) -> Course {
+        Course {
+            format_version: 1,
+            id: "c".into(),
+            title: "c".into(),
+            tracks: vec![],
+            lessons: vec![],
+            variables: vec![VariableDecl {
+                name: name.into(),
+                default: Some(default.into()),
+                description: String::new(),
+                pos: SourcePos::new("course.toml", 1),
+            }],
+            secrets: vec![],
+            pos: SourcePos::new("course.toml", 1),
+        }
+    }
+
+    #[test]
+    fn home_override_puts_everything_in_one_folder() {
+        let env = env_of(&[("CDC_WORKSHOP_HOME", "/tmp/ws")]);
+        let s = Settings::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(s.dirs.data, PathBuf::from("/tmp/ws"));
+        assert_eq!(s.dirs.logs(), PathBuf::from("/tmp/ws/logs"));
+        assert_eq!(s.log_level, "info");
+        assert!(s.config_file.is_none());
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join(CONFIG_FILE),
+            "log_level = \"warn\"\n[vars]\napi_url = \"http://from-file\"\n",
+        )
+        .unwrap();
+        let home_s = home.path().to_str().unwrap().to_string();
+        let course = course_with_var("api_url", "https://default");
+
+        let env = env_of(&[("CDC_WORKSHOP_HOME", &home_s)]);
+        let s = Settings::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(s.log_level, "warn");
+        assert_eq!(s.resolve_vars(&course, &env).unwrap()["api_url"], "http://from-file");
+
+        let env = env_of(&[("CDC_WORKSHOP_HOME", &home_s), ("CDC_WORKSHOP_API_URL", "http://from-env"), ("CDC_WORKSHOP_LOG_LEVEL", "debug")]);
+        let s = Settings::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(s.log_level, "debug");
+        assert_eq!(s.resolve_vars(&course, &env).unwrap()["api_url"], "http://from-env");
+
+        let flags = Overrides { set: vec!["api_url=http://from-flag".into()], log_level: Some("trace".into()), ..Overrides::default() };
+        let s = Settings::load(&flags, &env).unwrap();
+        assert_eq!(s.log_level, "trace");
+        assert_eq!(s.resolve_vars(&course, &env).unwrap()["api_url"], "http://from-flag");
+
+        let empty = tempfile::tempdir().unwrap();
+        let env = env_of(&[("CDC_WORKSHOP_HOME", empty.path().to_str().unwrap())]);
+        let s = Settings::load(&Overrides::default(), &env).unwrap();
+        assert_eq!(s.resolve_vars(&course, &env).unwrap()["api_url"], "https://default");
+    }
+
+    #[test]
+    fn bad_input_names_the_file_line_or_flag() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join(CONFIG_FILE), "log_level = \"info\"\nloglevel = 3\n").unwrap();
+        let env = env_of(&[("CDC_WORKSHOP_HOME", home.path().to_str().unwrap())]);
+        let err = Settings::load(&Overrides::default(), &env).unwrap_err().to_string();
+        assert!(err.contains("config.toml: line 2: unknown field `loglevel`"), "{err}");
+
+        let flags = Overrides { set: vec!["novalue".into()], ..Overrides::default() };
+        let empty = tempfile::tempdir().unwrap();
+        let env = env_of(&[("CDC_WORKSHOP_HOME", empty.path().to_str().unwrap())]);
+        assert_eq!(Settings::load(&flags, &env).unwrap_err().to_string(), "`--set novalue` is not NAME=VALUE");
+
+        let flags = Overrides { set: vec!["nope=1".into()], ..Overrides::default() };
+        let s = Settings::load(&flags, &env).unwrap();
+        let err = s.resolve_vars(&course_with_var("api_url", "x"), &env).unwrap_err().to_string();
+        assert!(err.contains("unknown variable `nope` (from --set); the course declares: api_url"), "{err}");
+
+        let flags = Overrides { config: Some(home.path().join("missing.toml")), ..Overrides::default() };
+        let err = Settings::load(&flags, &env).unwrap_err().to_string();
+        assert!(err.contains("missing.toml"), "{err}");
+    }
+}

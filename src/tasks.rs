@@ -1,0 +1,284 @@
+//! Performs the engine's effects: journal appends, step runs, check polling, cancellation.
+//!
+//! Shared by the TUI and `run`, so both drive the very same engine. Results come back as
+//! [`TaskEvent`]s on one bounded channel; step output comes in batches per step.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::engine::{Effect, Msg, Session};
+use crate::journal::{Journal, JournalError, Record};
+use crate::lesson::CheckSpec;
+use crate::runner::check::run_check;
+use crate::runner::clock::{Clock, millis};
+use crate::runner::outcome::{CheckReport, LogLine, StepOutcome, Verdict};
+use crate::runner::{LogSink, ProbeContext, Prober, StepExecutor, StepRun};
+use crate::redact::Redactor;
+use crate::values::Values;
+
+/// Capacity of the results channel; tasks wait when it is full (control traffic is small).
+pub const TASK_CHANNEL_LEN: usize = 256;
+/// Lines of step output forwarded per batch.
+const LOG_BATCH_LEN: usize = 256;
+/// Records between snapshots of the derived state.
+const SNAPSHOT_EVERY_RECORDS: u64 = 50;
+
+#[derive(Debug)]
+pub enum TaskEvent {
+    Engine(Msg),
+    StepLogged { lesson: String, step: String, lines: Vec<LogLine>, dropped: u64 },
+}
+
+/// The side-effect implementations the tasks use.
+#[derive(Clone)]
+pub struct Services {
+    pub executor: Arc<dyn StepExecutor>,
+    pub prober: Arc<dyn Prober>,
+    pub clock: Arc<dyn Clock>,
+    pub redactor: Redactor,
+}
+
+pub struct TaskManager {
+    services: Services,
+    values: Values,
+    work_dir: PathBuf,
+    journal: Journal,
+    tx: mpsc::Sender<TaskEvent>,
+    steps: HashMap<(String, String), CancellationToken>,
+    checks: HashMap<(String, String), CancellationToken>,
+    tracker: TaskTracker,
+    last_snapshot_seq: u64,
+}
+
+impl TaskManager {
+    pub fn new(services: Services, values: Values, work_dir: PathBuf, journal: Journal) -> (Self, mpsc::Receiver<TaskEvent>) {
+        let (tx, rx) = mpsc::channel(TASK_CHANNEL_LEN);
+        let manager = Self {
+            services,
+            values,
+            work_dir,
+            journal,
+            tx,
+            steps: HashMap::new(),
+            checks: HashMap::new(),
+            tracker: TaskTracker::new(),
+            last_snapshot_seq: 0,
+        };
+        (manager, rx)
+    }
+
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    pub fn values(&self) -> &Values {
+        &self.values
+    }
+
+    /// Whether any step is still running (quitting then needs a confirmation).
+    pub fn has_running_steps(&self) -> bool {
+        self.steps.values().any(|t| !t.is_cancelled())
+    }
+
+    /// Perform effects in order. Journal failures stop here: progress that cannot be saved must
+    /// not silently continue.
+    pub fn perform(&mut self, effects: Vec<Effect>, session: &Session) -> Result<Vec<Record>, JournalError> {
+        let mut recorded = Vec::new();
+        for effect in effects {
+            match effect {
+                Effect::Record(record) => {
+                    let written = self.journal.append(record.event, record.ts_ms)?;
+                    recorded.push(written);
+                }
+                Effect::RunStep { lesson, step, attempt, purpose: _, kind, outputs, timeout } => {
+                    let run = StepRun {
+                        lesson: lesson.clone(),
+                        step: step.clone(),
+                        kind,
+                        outputs,
+                        timeout,
+                        values: self.values.snapshot(session),
+                        work_dir: self.work_dir.clone(),
+                    };
+                    self.spawn_step(run, attempt);
+                }
+                Effect::CancelStep { lesson, step } => {
+                    if let Some(token) = self.steps.get(&(lesson, step)) {
+                        token.cancel();
+                    }
+                }
+                Effect::StartCheck { lesson, check, generation, spec } => {
+                    self.spawn_check(lesson, check, generation, spec, session);
+                }
+                Effect::CancelCheck { lesson, check } => {
+                    if let Some(token) = self.checks.remove(&(lesson, check)) {
+                        token.cancel();
+                    }
+                }
+                Effect::EvaluateEntry { lesson, requires, objectives } => {
+                    self.spawn_entry(lesson, requires, objectives, session);
+                }
+            }
+        }
+        if session.seq >= self.last_snapshot_seq + SNAPSHOT_EVERY_RECORDS {
+            self.snapshot(session);
+        }
+        Ok(recorded)
+    }
+
+    /// Write a snapshot now (on quit, and every few dozen records).
+    pub fn snapshot(&mut self, session: &Session) {
+        match self.journal.write_snapshot(session.seq, session) {
+            Ok(()) => self.last_snapshot_seq = session.seq,
+            // The journal is the source of truth; a missing snapshot only costs replay time.
+            Err(e) => tracing::warn!(error = %e, "could not write the snapshot"),
+        }
+    }
+
+    fn probe_context(&self, session: &Session) -> ProbeContext {
+        ProbeContext {
+            values: self.values.snapshot(session),
+            redactor: self.services.redactor.clone(),
+            work_dir: self.work_dir.clone(),
+        }
+    }
+
+    fn spawn_step(&mut self, run: StepRun, attempt: u32) {
+        let cancel = CancellationToken::new();
+        if let Some(old) = self.steps.insert((run.lesson.clone(), run.step.clone()), cancel.clone()) {
+            old.cancel();
+        }
+        let (sink, mut log_rx) = LogSink::channel(self.services.redactor.clone());
+        let tx = self.tx.clone();
+        let executor = Arc::clone(&self.services.executor);
+        let clock = Arc::clone(&self.services.clock);
+        let (lesson, step) = (run.lesson.clone(), run.step.clone());
+        let forward_tx = tx.clone();
+        let forward_sink = sink.clone();
+        // Output is forwarded in batches so a chatty step costs one action per batch.
+        self.tracker.spawn(async move {
+            let mut batch = Vec::with_capacity(LOG_BATCH_LEN);
+            let mut reported_drops = 0;
+            while log_rx.recv_many(&mut batch, LOG_BATCH_LEN).await > 0 {
+                let dropped = forward_sink.dropped();
+                let event = TaskEvent::StepLogged {
+                    lesson: lesson.clone(),
+                    step: step.clone(),
+                    lines: std::mem::take(&mut batch),
+                    dropped: dropped - reported_drops,
+                };
+                reported_drops = dropped;
+                if forward_tx.send(event).await.is_err() {
+                    break;
+                }
+            }
+        });
+        self.tracker.spawn(async move {
+            let started = clock.now();
+            let outcome = executor.execute(&run, sink, cancel.clone()).await;
+            let duration_ms = millis(clock.now().saturating_duration_since(started));
+            cancel.cancel();
+            let msg = Msg::StepFinished { lesson: run.lesson, step: run.step, attempt, outcome, duration_ms };
+            let _ = tx.send(TaskEvent::Engine(msg)).await;
+        });
+    }
+
+    fn spawn_check(&mut self, lesson: String, check: String, generation: u32, spec: CheckSpec, session: &Session) {
+        let cancel = CancellationToken::new();
+        if let Some(old) = self.checks.insert((lesson.clone(), check.clone()), cancel.clone()) {
+            old.cancel();
+        }
+        let ctx = self.probe_context(session);
+        let tx = self.tx.clone();
+        let prober = Arc::clone(&self.services.prober);
+        let clock = Arc::clone(&self.services.clock);
+        self.tracker.spawn(async move {
+            let attempt_tx = tx.clone();
+            let (l, c) = (lesson.clone(), check.clone());
+            let mut on_attempt = move |attempt| {
+                // Attempt reports are informational; under pressure the final report still comes.
+                let _ = attempt_tx.try_send(TaskEvent::Engine(Msg::CheckAttempted {
+                    lesson: l.clone(),
+                    check: c.clone(),
+                    generation,
+                    attempt,
+                }));
+            };
+            let report = run_check(&spec, prober.as_ref(), &ctx, clock.as_ref(), cancel.clone(), &mut on_attempt).await;
+            if cancel.is_cancelled() {
+                return;
+            }
+            let _ = tx.send(TaskEvent::Engine(Msg::CheckFinished { lesson, check, generation, report })).await;
+        });
+    }
+
+    fn spawn_entry(&mut self, lesson: String, requires: Vec<CheckSpec>, objectives: Vec<CheckSpec>, session: &Session) {
+        let ctx = self.probe_context(session);
+        let tx = self.tx.clone();
+        let prober = Arc::clone(&self.services.prober);
+        self.tracker.spawn(async move {
+            let mut required = Vec::new();
+            for spec in &requires {
+                let o = prober.probe(&spec.kind, &ctx).await;
+                required.push(CheckReport { verdict: o.verdict, message: o.observed.clone(), observed: o.observed, attempts: 1 });
+            }
+            let mut met = !objectives.is_empty();
+            for spec in &objectives {
+                if !prober.probe(&spec.kind, &ctx).await.verdict.is_satisfied() {
+                    met = false;
+                    break;
+                }
+            }
+            let msg = Msg::EntryEvaluated { lesson, objectives_met: met, requires: required };
+            let _ = tx.send(TaskEvent::Engine(msg)).await;
+        });
+    }
+
+    /// Stop every step and check (a new run replaces this one).
+    pub fn cancel_all(&mut self) {
+        for token in self.steps.values().chain(self.checks.values()) {
+            token.cancel();
+        }
+    }
+
+    /// Cancel everything and wait (up to `grace`) for tasks to wind down.
+    pub async fn shutdown(&mut self, grace: Duration) {
+        self.cancel_all();
+        self.tracker.close();
+        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+            tracing::warn!("some tasks did not stop within {grace:?}");
+        }
+    }
+}
+
+/// One-shot verdicts for a set of checks (used by `cdc-workshop check`).
+pub async fn probe_once(prober: &dyn Prober, ctx: &ProbeContext, spec: &CheckSpec) -> CheckReport {
+    let o = prober.probe(&spec.kind, ctx).await;
+    let message = match o.verdict {
+        Verdict::Pass => spec.messages.pass.clone(),
+        Verdict::Warn => spec.messages.warn.clone(),
+        Verdict::Fail => spec.messages.fail.clone(),
+        Verdict::Pending => spec.messages.pending.clone(),
+    }
+    .map(|m| m.replace("{{ observed }}", &o.observed))
+    .unwrap_or_else(|| o.observed.clone());
+    CheckReport { verdict: o.verdict, observed: o.observed, message, attempts: 1 }
+}
+
+/// Whether a step outcome should be shown as an error line.
+pub fn outcome_line(outcome: &StepOutcome) -> String {
+    match outcome {
+        StepOutcome::Succeeded { outputs } if outputs.is_empty() => "succeeded".to_string(),
+        StepOutcome::Succeeded { outputs } => {
+            format!("succeeded; outputs: {}", outputs.keys().cloned().collect::<Vec<_>>().join(", "))
+        }
+        StepOutcome::Failed { message, .. } => format!("failed: {message}"),
+        StepOutcome::Interrupted { reason } => format!("interrupted: {reason}"),
+    }
+}

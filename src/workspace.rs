@@ -1,0 +1,154 @@
+//! Everything a command needs before it can do anything: settings, the course, values, runs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::config::{ConfigError, EnvLookup, Overrides, Settings};
+use crate::engine::{Engine, Session};
+use crate::journal::{Damage, Journal, JournalError, Runs};
+use crate::lesson::source::LessonSource;
+use crate::lesson::{Course, Diagnostic, load_course};
+use crate::redact::Redactor;
+use crate::runner::clock::{Clock, SystemClock};
+use crate::runner::probe::LiveProber;
+use crate::runner::process::ProcessExecutor;
+use crate::tasks::Services;
+use crate::values::Values;
+
+#[derive(Debug, Error)]
+pub enum WorkspaceError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("the lessons in {source_desc} have {} problem(s):\n{}\n  run `cdc-workshop lint` for the full list", problems.len(), render(problems))]
+    Lessons { source_desc: String, problems: Vec<Diagnostic> },
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("unknown track `{given}`; choose one of: {known}")]
+    UnknownTrack { given: String, known: String },
+    #[error("unknown component `{given}` for track `{track}`; choose from: {known}")]
+    UnknownComponent { given: String, track: String, known: String },
+    #[error("no workshop run yet: start one with `cdc-workshop` (the guide) or `cdc-workshop run --track aws`")]
+    NoRun,
+}
+
+fn render(problems: &[Diagnostic]) -> String {
+    let shown: Vec<String> = problems.iter().take(10).map(|d| format!("  {d}")).collect();
+    shown.join("\n")
+}
+
+pub struct Workspace {
+    pub settings: Settings,
+    pub source: LessonSource,
+    pub course: Arc<Course>,
+    pub redactor: Redactor,
+    pub values: Values,
+    pub runs: Runs,
+}
+
+/// An opened run: the engine rebuilt from its journal.
+pub struct OpenedRun {
+    pub id: String,
+    pub engine: Engine,
+    pub journal: Journal,
+    pub damage: Option<Damage>,
+    /// True when this run was just created.
+    pub fresh: bool,
+}
+
+impl Workspace {
+    pub fn lesson_source(settings: &Settings) -> LessonSource {
+        match &settings.lessons {
+            Some(dir) => LessonSource::Directory(dir.clone()),
+            None => LessonSource::embedded(),
+        }
+    }
+
+    pub fn open(overrides: &Overrides, env: EnvLookup) -> Result<Self, WorkspaceError> {
+        let settings = Settings::load(overrides, env)?;
+        let source = Self::lesson_source(&settings);
+        let course = load_course(&source)
+            .map_err(|problems| WorkspaceError::Lessons { source_desc: source.describe(), problems })?;
+        let vars = settings.resolve_vars(&course, env)?;
+        let redactor = Redactor::new();
+        let values = Values::load(&course, vars, env, &redactor);
+        let runs = Runs::new(&settings.dirs.data);
+        Ok(Self { settings, source, course: Arc::new(course), redactor, values, runs })
+    }
+
+    pub fn services(&self) -> Services {
+        Services {
+            executor: Arc::new(ProcessExecutor::new()),
+            prober: Arc::new(LiveProber::new()),
+            clock: Arc::new(SystemClock),
+            redactor: self.redactor.clone(),
+        }
+    }
+
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::new(SystemClock)
+    }
+
+    /// Check a track id and component ids against the course.
+    pub fn validate_choice(&self, track: &str, components: &[String]) -> Result<(), WorkspaceError> {
+        let Some(t) = self.course.track(track) else {
+            return Err(WorkspaceError::UnknownTrack {
+                given: track.to_string(),
+                known: self.course.tracks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", "),
+            });
+        };
+        for c in components {
+            if !t.components.iter().any(|k| &k.id == c) {
+                return Err(WorkspaceError::UnknownComponent {
+                    given: c.clone(),
+                    track: track.to_string(),
+                    known: t.components.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Open the current run (replaying its journal), if there is one.
+    pub fn open_current(&self) -> Result<Option<OpenedRun>, WorkspaceError> {
+        let Some(id) = self.runs.current() else { return Ok(None) };
+        let dir = self.runs.dir(&id);
+        let opened = Journal::open(&dir)?;
+        // A snapshot saves replay time; it is only trusted when the journal covers it.
+        let last_seq = opened.records.last().map_or(0, |r| r.seq);
+        let base = Journal::read_snapshot::<Session>(&dir)
+            .filter(|(seq, _)| *seq <= last_seq && opened.damage.is_none())
+            .map(|(_, s)| s)
+            .unwrap_or_default();
+        let session = base.replay(&opened.records);
+        if let Some(d) = &opened.damage {
+            tracing::warn!(damage = %d, "journal damaged");
+        }
+        Ok(Some(OpenedRun {
+            id,
+            engine: Engine::new(Arc::clone(&self.course), session),
+            journal: opened.journal,
+            damage: opened.damage,
+            fresh: false,
+        }))
+    }
+
+    /// Create a new run and make it current. The caller records `RunStarted` via the engine.
+    pub fn create_run(&self, wall_ms: u64) -> Result<OpenedRun, WorkspaceError> {
+        let id = self.runs.new_id(wall_ms);
+        let opened = Journal::open(&self.runs.dir(&id))?;
+        self.runs.set_current(&id)?;
+        Ok(OpenedRun {
+            id,
+            engine: Engine::new(Arc::clone(&self.course), Session::default()),
+            journal: opened.journal,
+            damage: None,
+            fresh: true,
+        })
+    }
+
+    pub fn work_dir(&self, run_id: &str) -> PathBuf {
+        self.runs.dir(run_id).join("work")
+    }
+}
