@@ -1,5 +1,8 @@
 //! The check engine against a scripted prober, in virtual time.
 
+// Test helpers outside #[test] fns are not covered by clippy's allow-*-in-tests settings.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -115,7 +118,10 @@ async fn run(
     ctx: &ProbeContext,
     jitter: FixedJitter,
     cancel: CancellationToken,
-) -> (cdc_workshop::runner::outcome::CheckReport, Vec<CheckAttempt>) {
+) -> (
+    cdc_workshop::runner::outcome::CheckReport,
+    Vec<CheckAttempt>,
+) {
     let mut attempts = Vec::new();
     let report = CheckRunner::new(prober, &SystemClock)
         .with_jitter(&jitter)
@@ -156,7 +162,14 @@ async fn pending_pending_pass_waits_exactly_the_backoff() {
 
     let seen: Vec<(u32, Verdict, Option<Duration>, &str)> = attempts
         .iter()
-        .map(|a| (a.attempt, a.observation.verdict, a.next_in, a.message.as_str()))
+        .map(|a| {
+            (
+                a.attempt,
+                a.observation.verdict,
+                a.next_in,
+                a.message.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         seen,
@@ -197,7 +210,10 @@ async fn jitter_is_applied_to_every_wait() {
     .await;
     assert_eq!(report.verdict, Verdict::Pass);
     assert_eq!(start.elapsed(), secs(3300));
-    assert_eq!(attempts[1].message, "Not right yet: wrong (attempt 2, next in 2s)");
+    assert_eq!(
+        attempts[1].message,
+        "Not right yet: wrong (attempt 2, next in 2s)"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -215,7 +231,10 @@ async fn failing_until_the_deadline_fails_exactly_at_the_deadline() {
 
     // Attempts at 0, 1, 3 and 7 s; the 8 s wait is cut to 3 s so the last one lands on 10 s.
     let offsets: Vec<Duration> = prober.asked_at().iter().map(|t| *t - start).collect();
-    assert_eq!(offsets, [secs(0), secs(1000), secs(3000), secs(7000), secs(10_000)]);
+    assert_eq!(
+        offsets,
+        [secs(0), secs(1000), secs(3000), secs(7000), secs(10_000)]
+    );
     assert_eq!(start.elapsed(), Duration::from_secs(10));
     assert_eq!(report.verdict, Verdict::Fail);
     assert_eq!(report.attempts, 5);
@@ -280,7 +299,10 @@ async fn zero_deadline_means_exactly_one_attempt() {
     assert_eq!(report.verdict, Verdict::Fail);
     assert_eq!(report.attempts, 1);
     assert_eq!(attempts.len(), 1);
-    assert_eq!(report.message, "Failed after 0ms (1 attempt(s)); last seen: not yet");
+    assert_eq!(
+        report.message,
+        "Failed after 0ms (1 attempt(s)); last seen: not yet"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -301,7 +323,10 @@ async fn warn_stops_polling_with_the_warn_message() {
     .await;
     assert_eq!(report.verdict, Verdict::Warn);
     assert_eq!(report.attempts, 1);
-    assert_eq!(report.message, "Works, but upgrade: terraform 1.3 (1.5+ recommended)");
+    assert_eq!(
+        report.message,
+        "Works, but upgrade: terraform 1.3 (1.5+ recommended)"
+    );
     assert_eq!(start.elapsed(), Duration::ZERO);
     assert_eq!(prober.asked_at().len(), 1);
     assert_eq!(attempts.len(), 1);
@@ -338,13 +363,18 @@ async fn cancel_during_the_wait_returns_at_once() {
     let canceller = cancel.clone();
     let report = CheckRunner::new(&prober, &SystemClock)
         .with_jitter(&FixedJitter::NONE)
-        .run(&spec(120, Messages::default()), &ctx(Redactor::new()), cancel, &mut |a| {
-            // Cancel while the engine is about to sleep 2 s after the second attempt.
-            if a.attempt == 2 {
-                canceller.cancel();
-            }
-            attempts.push(a);
-        })
+        .run(
+            &spec(120, Messages::default()),
+            &ctx(Redactor::new()),
+            cancel,
+            &mut |a| {
+                // Cancel while the engine is about to sleep 2 s after the second attempt.
+                if a.attempt == 2 {
+                    canceller.cancel();
+                }
+                attempts.push(a);
+            },
+        )
         .await;
     assert_eq!(report.verdict, Verdict::Pending);
     assert_eq!(report.attempts, 2);
@@ -376,7 +406,11 @@ async fn cancel_interrupts_a_probe_that_hangs() {
     .await;
     assert_eq!(report.verdict, Verdict::Pending);
     assert_eq!(report.attempts, 0);
-    assert!(report.message.starts_with("Cancelled by you"), "{}", report.message);
+    assert!(
+        report.message.starts_with("Cancelled by you"),
+        "{}",
+        report.message
+    );
     assert!(attempts.is_empty());
     assert_eq!(start.elapsed(), Duration::from_secs(5));
 }

@@ -1,5 +1,8 @@
 //! `LiveProber` against real things: a local axum server, temp dirs, an injected environment.
 
+// Test helpers outside #[test] fns are not covered by clippy's allow-*-in-tests settings.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -196,7 +199,10 @@ async fn connection_refused_is_pending() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}/health");
     let obs = probe_once(CheckKind::Http(http(&url)), &ctx_with(&[], dir.path())).await;
-    assert_eq!(obs, Observation::new(Verdict::Pending, format!("connection refused: {url}")));
+    assert_eq!(
+        obs,
+        Observation::new(Verdict::Pending, format!("connection refused: {url}"))
+    );
 }
 
 #[tokio::test]
@@ -207,7 +213,10 @@ async fn a_slow_server_is_pending_after_the_timeout() {
     let mut check = http(&url);
     check.timeout = Duration::from_millis(200);
     let obs = probe_once(CheckKind::Http(check), &ctx_with(&[], dir.path())).await;
-    assert_eq!(obs, Observation::new(Verdict::Pending, format!("no answer within 200ms: {url}")));
+    assert_eq!(
+        obs,
+        Observation::new(Verdict::Pending, format!("no answer within 200ms: {url}"))
+    );
 }
 
 #[tokio::test]
@@ -217,14 +226,20 @@ async fn unexpected_status_fails_and_transient_list_is_respected() {
     let ctx = ctx_with(&[], dir.path());
     let missing = format!("http://{addr}/nope");
     let obs = probe_once(CheckKind::Http(http(&missing)), &ctx).await;
-    assert_eq!(obs, Observation::new(Verdict::Fail, format!("HTTP 404 from {missing}")));
+    assert_eq!(
+        obs,
+        Observation::new(Verdict::Fail, format!("HTTP 404 from {missing}"))
+    );
 
     // 503 that the author did not list as transient is a plain failure.
     let health = format!("http://{addr}/health");
     let mut check = http(&health);
     check.transient_status = vec![];
     let obs = probe_once(CheckKind::Http(check), &ctx).await;
-    assert_eq!(obs, Observation::new(Verdict::Fail, format!("HTTP 503 from {health}")));
+    assert_eq!(
+        obs,
+        Observation::new(Verdict::Fail, format!("HTTP 503 from {health}"))
+    );
 
     // And a status the author expects passes, whatever it is.
     let mut check = http(&missing);
@@ -256,7 +271,10 @@ async fn secret_header_is_sent_but_never_observed() {
     let (addr, server) = serve(0).await;
     let dir = tempfile::tempdir().unwrap();
     let ctx = ctx_with(
-        &[("vars.base", &format!("http://{addr}")), ("secrets.token", TOKEN)],
+        &[
+            ("vars.base", &format!("http://{addr}")),
+            ("secrets.token", TOKEN),
+        ],
         dir.path(),
     );
     let mut check = http("{{ vars.base }}/secure?key={{ secrets.token }}");
@@ -289,7 +307,11 @@ async fn a_missing_template_value_fails_naming_it() {
     .await;
     assert_eq!(obs.verdict, Verdict::Fail);
     assert!(obs.observed.contains("outputs.vm.url"), "{}", obs.observed);
-    assert!(obs.observed.contains("run the step that provides it"), "{}", obs.observed);
+    assert!(
+        obs.observed.contains("run the step that provides it"),
+        "{}",
+        obs.observed
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -391,15 +413,23 @@ async fn env_reads_the_real_process_environment_by_default() {
         obs.observed,
         format!("PATH is set ({} chars)", path.chars().count())
     );
-    let obs = probe_once(env_check("CDC_WORKSHOP_RUNNER_TEST_UNSET_91f3", None, false), &ctx)
-        .await;
+    let obs = probe_once(
+        env_check("CDC_WORKSHOP_RUNNER_TEST_UNSET_91f3", None, false),
+        &ctx,
+    )
+    .await;
     assert_eq!(obs.verdict, Verdict::Fail);
 }
 
 // ---------------------------------------------------------------------------------------------
 // file
 
-fn file_check(path: &str, exists: bool, contains: Option<&str>, matches: Option<&str>) -> CheckKind {
+fn file_check(
+    path: &str,
+    exists: bool,
+    contains: Option<&str>,
+    matches: Option<&str>,
+) -> CheckKind {
     CheckKind::File(FileCheck {
         path: tpl(path),
         exists,
@@ -439,12 +469,22 @@ async fn file_checks() {
             "marker.txt: 6 bytes, no 'goodbye'".to_string(),
         ),
         (
-            file_check("{{ outputs.cluster.file }}", true, None, Some(r"CLUSTER_ID=lkc-\w+")),
+            file_check(
+                "{{ outputs.cluster.file }}",
+                true,
+                None,
+                Some(r"CLUSTER_ID=lkc-\w+"),
+            ),
             Verdict::Pass,
             r"sub/cluster.env: 20 bytes, matches /CLUSTER_ID=lkc-\w+/".to_string(),
         ),
         (
-            file_check("{{ outputs.cluster.file }}", true, Some("CLUSTER"), Some("^lsrc")),
+            file_check(
+                "{{ outputs.cluster.file }}",
+                true,
+                Some("CLUSTER"),
+                Some("^lsrc"),
+            ),
             Verdict::Fail,
             "sub/cluster.env: 20 bytes, contains 'CLUSTER', no match for /^lsrc/".to_string(),
         ),
@@ -489,7 +529,11 @@ async fn file_path_with_a_missing_output_fails_naming_it() {
     )
     .await;
     assert_eq!(obs.verdict, Verdict::Fail);
-    assert!(obs.observed.starts_with("{{ outputs.vm.key_file }}: "), "{}", obs.observed);
+    assert!(
+        obs.observed.starts_with("{{ outputs.vm.key_file }}: "),
+        "{}",
+        obs.observed
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -523,7 +567,10 @@ async fn all_and_any_combine_real_probes() {
     );
 
     let obs = prober
-        .probe(&CheckKind::All(vec![env_ok.clone(), http_pending.clone()]), &ctx)
+        .probe(
+            &CheckKind::All(vec![env_ok.clone(), http_pending.clone()]),
+            &ctx,
+        )
         .await;
     assert_eq!(
         obs,
@@ -540,7 +587,11 @@ async fn all_and_any_combine_real_probes() {
 
     let obs = prober
         .probe(
-            &CheckKind::Any(vec![env_missing.clone(), http_pending.clone(), file_ok.clone()]),
+            &CheckKind::Any(vec![
+                env_missing.clone(),
+                http_pending.clone(),
+                file_ok.clone(),
+            ]),
             &ctx,
         )
         .await;
@@ -550,7 +601,10 @@ async fn all_and_any_combine_real_probes() {
     );
 
     let obs = prober
-        .probe(&CheckKind::Any(vec![env_missing.clone(), http_pending.clone()]), &ctx)
+        .probe(
+            &CheckKind::Any(vec![env_missing.clone(), http_pending.clone()]),
+            &ctx,
+        )
         .await;
     assert_eq!(
         obs,
@@ -567,7 +621,10 @@ async fn all_and_any_combine_real_probes() {
     let obs = prober
         .probe(&CheckKind::Any(vec![env_missing, inner]), &ctx)
         .await;
-    assert_eq!(obs, Observation::new(Verdict::Pass, "1/2 passed; all: 2/2 passed"));
+    assert_eq!(
+        obs,
+        Observation::new(Verdict::Pass, "1/2 passed; all: 2/2 passed")
+    );
 }
 
 #[tokio::test]
@@ -591,7 +648,9 @@ async fn all_probes_children_concurrently() {
 
     let dir = tempfile::tempdir().unwrap();
     let gate = http(&format!("http://{addr}/gate"));
-    let children: Vec<CheckSpec> = (0..3).map(|_| spec(CheckKind::Http(gate.clone()))).collect();
+    let children: Vec<CheckSpec> = (0..3)
+        .map(|_| spec(CheckKind::Http(gate.clone())))
+        .collect();
     let obs = probe_once(CheckKind::All(children), &ctx_with(&[], dir.path())).await;
     assert_eq!(obs, Observation::new(Verdict::Pass, "3/3 passed"));
 }

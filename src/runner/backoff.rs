@@ -99,7 +99,13 @@ mod tests {
             ("fifth", plain, 5, 0.5, 16_000),
             ("capped at max", plain, 6, 0.5, 30_000),
             ("stays capped", plain, 40, 0.5, 30_000),
-            ("huge attempt does not overflow", plain, u32::MAX, 0.5, 30_000),
+            (
+                "huge attempt does not overflow",
+                plain,
+                u32::MAX,
+                0.5,
+                30_000,
+            ),
             ("no jitter at the midpoint", jittery, 1, 0.5, 1000),
             ("lowest jitter", jittery, 1, 0.0, 800),
             ("jitter at 0.75", jittery, 2, 0.75, 2200),
@@ -107,14 +113,50 @@ mod tests {
             ("jitter applies on top of the cap", jittery, 10, 0.9, 34_800),
             ("jitter below the cap", jittery, 10, 0.0, 24_000),
             ("factor 1 is constant", linear, 7, 0.5, 500),
-            ("factor below 1 counts as 1", policy(500, 10_000, 0.5, 0.0), 4, 0.5, 500),
-            ("NaN factor counts as 1", policy(500, 10_000, f64::NAN, 0.0), 4, 0.5, 500),
-            ("jitter above 1 is clamped", policy(1000, 1000, 1.0, 3.0), 1, 0.0, 0),
-            ("negative jitter counts as none", policy(1000, 1000, 1.0, -1.0), 1, 0.0, 1000),
+            (
+                "factor below 1 counts as 1",
+                policy(500, 10_000, 0.5, 0.0),
+                4,
+                0.5,
+                500,
+            ),
+            (
+                "NaN factor counts as 1",
+                policy(500, 10_000, f64::NAN, 0.0),
+                4,
+                0.5,
+                500,
+            ),
+            (
+                "jitter above 1 is clamped",
+                policy(1000, 1000, 1.0, 3.0),
+                1,
+                0.0,
+                0,
+            ),
+            (
+                "negative jitter counts as none",
+                policy(1000, 1000, 1.0, -1.0),
+                1,
+                0.0,
+                1000,
+            ),
             ("random out of range is clamped", jittery, 1, 7.0, 1200),
             ("NaN random means no jitter", jittery, 1, f64::NAN, 1000),
-            ("initial above max is capped", policy(5000, 2000, 2.0, 0.0), 1, 0.5, 2000),
-            ("zero initial stays zero", policy(0, 2000, 2.0, 0.2), 9, 0.9, 0),
+            (
+                "initial above max is capped",
+                policy(5000, 2000, 2.0, 0.0),
+                1,
+                0.5,
+                2000,
+            ),
+            (
+                "zero initial stays zero",
+                policy(0, 2000, 2.0, 0.2),
+                9,
+                0.9,
+                0,
+            ),
         ];
         for (name, policy, attempt, unit, want_ms) in cases {
             let got = delay(policy, *attempt, *unit);
@@ -131,8 +173,14 @@ mod tests {
                 let unit = (f64::from(step) / 100.0).min(1.0 - f64::EPSILON);
                 let got = delay(&p, attempt, unit);
                 let base = delay(&p, attempt, 0.5);
-                assert!(got >= base.mul_f64(0.75), "attempt {attempt} unit {unit}: {got:?}");
-                assert!(got <= base.mul_f64(1.25), "attempt {attempt} unit {unit}: {got:?}");
+                assert!(
+                    got >= base.mul_f64(0.75),
+                    "attempt {attempt} unit {unit}: {got:?}"
+                );
+                assert!(
+                    got <= base.mul_f64(1.25),
+                    "attempt {attempt} unit {unit}: {got:?}"
+                );
                 assert!(got <= Duration::from_millis(10_000), "above max*(1+jitter)");
             }
         }

@@ -63,10 +63,8 @@ impl<'a> CheckRunner<'a> {
                 () = cancel.cancelled() => return cancelled(ctx, last.as_ref(), attempt - 1),
                 obs = self.prober.probe(&spec.kind, ctx) => obs,
             };
-            let observation = Observation::new(
-                observed.verdict,
-                ctx.redactor.redact(&observed.observed),
-            );
+            let observation =
+                Observation::new(observed.verdict, ctx.redactor.redact(&observed.observed));
 
             if observation.verdict.is_satisfied() {
                 let message = satisfied_message(&spec.messages, &observation, ctx);
@@ -168,7 +166,10 @@ fn satisfied_message(messages: &Messages, obs: &Observation, ctx: &ProbeContext)
             format!("Passed with a warning: {}", obs.observed),
         )
     } else {
-        (messages.pass.as_deref(), format!("Passed: {}", obs.observed))
+        (
+            messages.pass.as_deref(),
+            format!("Passed: {}", obs.observed),
+        )
     };
     let text = custom.map_or(default, |t| fill_observed(t, &obs.observed));
     ctx.redactor.redact(&text)
@@ -246,9 +247,15 @@ mod tests {
 
     #[test]
     fn fills_observed_with_any_spacing_and_leaves_other_braces() {
-        assert_eq!(fill_observed("got {{ observed }}!", "HTTP 200"), "got HTTP 200!");
+        assert_eq!(
+            fill_observed("got {{ observed }}!", "HTTP 200"),
+            "got HTTP 200!"
+        );
         assert_eq!(fill_observed("{{observed}}/{{  observed }}", "x"), "x/x");
-        assert_eq!(fill_observed("{{ other }} {{ observed", "x"), "{{ other }} {{ observed");
+        assert_eq!(
+            fill_observed("{{ other }} {{ observed", "x"),
+            "{{ other }} {{ observed"
+        );
         assert_eq!(fill_observed("no braces", "x"), "no braces");
     }
 }

@@ -58,7 +58,10 @@ impl LiveProber {
     /// crate forbids `unsafe`, and changing the process environment is unsafe in Rust 2024, so
     /// this is how tests (and a future "pretend these are set" mode) provide variables.
     pub fn with_env(self, lookup: Arc<EnvLookup>) -> Self {
-        Self { env: lookup, ..self }
+        Self {
+            env: lookup,
+            ..self
+        }
     }
 }
 
@@ -133,7 +136,11 @@ fn summary(passed: usize, total: usize, details: &str) -> String {
 /// Every child must pass: the worst verdict wins. The summary names what is not a clean pass.
 /// An empty `all` fails rather than passing vacuously, since it can only be an authoring slip.
 fn all(results: Vec<(&'static str, Observation)>) -> Observation {
-    let Some(verdict) = results.iter().map(|(_, o)| o.verdict).max_by_key(|v| badness(*v)) else {
+    let Some(verdict) = results
+        .iter()
+        .map(|(_, o)| o.verdict)
+        .max_by_key(|v| badness(*v))
+    else {
         return Observation::new(Verdict::Fail, "`all` has no checks to run");
     };
     let details = describe(results.iter().filter(|(_, o)| o.verdict != Verdict::Pass));

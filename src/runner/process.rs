@@ -248,12 +248,13 @@ impl ProcessExecutor {
             env.push((name.clone(), value));
         }
         let cwd = match &step.cwd {
-            Some(t) => run.work_dir.join(t.render(values).map_err(|source| {
-                ShellError::Render {
-                    command: shown.clone(),
-                    source,
-                }
-            })?),
+            Some(t) => {
+                run.work_dir
+                    .join(t.render(values).map_err(|source| ShellError::Render {
+                        command: shown.clone(),
+                        source,
+                    })?)
+            }
             None => run.work_dir.clone(),
         };
         for dir in [&run.work_dir, &cwd] {

@@ -45,10 +45,7 @@ pub(super) async fn probe(check: &FileCheck, ctx: &ProbeContext) -> Observation 
         return Observation::new(Verdict::Pass, format!("{shown}: {what}"));
     }
     if meta.is_dir() {
-        return Observation::new(
-            Verdict::Fail,
-            format!("{shown} is a directory, not a file"),
-        );
+        return Observation::new(Verdict::Fail, format!("{shown} is a directory, not a file"));
     }
 
     let content = match read_capped(&path).await {
@@ -117,9 +114,15 @@ mod tests {
     #[test]
     fn resolves_relative_absolute_and_home_paths() {
         let work = Path::new("/work/run");
-        assert_eq!(resolve("marker.txt", work), Path::new("/work/run/marker.txt"));
+        assert_eq!(
+            resolve("marker.txt", work),
+            Path::new("/work/run/marker.txt")
+        );
         assert_eq!(resolve("/etc/hosts", work), Path::new("/etc/hosts"));
-        let home = directories::BaseDirs::new().unwrap().home_dir().to_path_buf();
+        let home = directories::BaseDirs::new()
+            .unwrap()
+            .home_dir()
+            .to_path_buf();
         assert_eq!(resolve("~/x/y", work), home.join("x/y"));
         assert_eq!(resolve("~", work), home);
         // Only a leading `~/` means home; `~user` and `a/~/b` are ordinary relative paths.

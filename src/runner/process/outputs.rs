@@ -25,7 +25,13 @@ impl OutputFile {
     pub async fn create(dir: &Path, step: &str) -> std::io::Result<Self> {
         let safe_step: String = step
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let path = dir.join(format!(
             ".cdc-workshop-output-{safe_step}-{:016x}",
@@ -69,12 +75,22 @@ mod tests {
     #[tokio::test]
     async fn output_file_is_fresh_and_removed_on_drop() {
         let dir = tempfile::tempdir().unwrap();
-        let file = OutputFile::create(dir.path(), "make cluster").await.unwrap();
+        let file = OutputFile::create(dir.path(), "make cluster")
+            .await
+            .unwrap();
         let path = file.path().to_path_buf();
         assert!(path.starts_with(dir.path()));
-        assert!(path.file_name().unwrap().to_str().unwrap().contains("make_cluster"));
+        assert!(
+            path.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .contains("make_cluster")
+        );
         assert_eq!(std::fs::read(&path).unwrap(), b"");
-        let other = OutputFile::create(dir.path(), "make cluster").await.unwrap();
+        let other = OutputFile::create(dir.path(), "make cluster")
+            .await
+            .unwrap();
         assert_ne!(other.path(), path);
         drop(file);
         assert!(!path.exists());
