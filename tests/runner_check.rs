@@ -3,12 +3,14 @@
 // Test helpers outside #[test] fns are not covered by clippy's allow-*-in-tests settings.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "support/runner.rs"]
+mod support;
+
 use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use cdc_workshop::lesson::template::TemplateContext;
 use cdc_workshop::lesson::{CheckKind, CheckSpec, EnvCheck, Messages, PollPolicy, SourcePos};
 use cdc_workshop::redact::Redactor;
 use cdc_workshop::runner::backoff::FixedJitter;
@@ -18,26 +20,13 @@ use cdc_workshop::runner::outcome::{CheckAttempt, Observation, Verdict};
 use cdc_workshop::runner::{ProbeContext, Prober};
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use support::values;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-struct NoValues;
-
-impl TemplateContext for NoValues {
-    fn output(&self, _: &str, _: &str) -> Option<String> {
-        None
-    }
-    fn var(&self, _: &str) -> Option<String> {
-        None
-    }
-    fn secret(&self, _: &str) -> Option<String> {
-        None
-    }
-}
-
 fn ctx(redactor: Redactor) -> ProbeContext {
     ProbeContext {
-        values: Arc::new(NoValues),
+        values: values(&[]),
         redactor,
         work_dir: PathBuf::from("/nonexistent"),
     }

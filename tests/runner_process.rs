@@ -3,39 +3,23 @@
 // Test helpers outside #[test] fns are not covered by clippy's allow-*-in-tests settings.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, HashMap};
+#[path = "support/runner.rs"]
+mod support;
+
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use cdc_workshop::lesson::template::{Template, TemplateContext};
 use cdc_workshop::lesson::{ManualStep, ShellStep, StepKind};
 use cdc_workshop::redact::Redactor;
 use cdc_workshop::runner::outcome::{LogLine, LogStream, StepOutcome};
 use cdc_workshop::runner::process::{OUTPUT_ENV, ProcessExecutor};
 use cdc_workshop::runner::{LogSink, StepExecutor, StepRun};
+use support::{tpl, values};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "tok-SECRET-4711";
-
-struct Values(HashMap<String, String>);
-
-impl TemplateContext for Values {
-    fn output(&self, step: &str, name: &str) -> Option<String> {
-        self.0.get(&format!("outputs.{step}.{name}")).cloned()
-    }
-    fn var(&self, name: &str) -> Option<String> {
-        self.0.get(&format!("vars.{name}")).cloned()
-    }
-    fn secret(&self, name: &str) -> Option<String> {
-        self.0.get(&format!("secrets.{name}")).cloned()
-    }
-}
-
-fn tpl(raw: &str) -> Template {
-    Template::parse(raw).unwrap()
-}
 
 fn shell(command: &str) -> ShellStep {
     ShellStep {
@@ -52,16 +36,11 @@ fn step_run(kind: ShellStep, outputs: &[&str], work_dir: &Path) -> StepRun {
         kind: StepKind::Shell(kind),
         outputs: outputs.iter().map(|s| s.to_string()).collect(),
         timeout: None,
-        values: Arc::new(Values(
-            [
-                ("vars.greeting", "hello"),
-                ("secrets.token", TOKEN),
-                ("outputs.net.cidr", "10.0.0.0/16"),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        )),
+        values: values(&[
+            ("vars.greeting", "hello"),
+            ("secrets.token", TOKEN),
+            ("outputs.net.cidr", "10.0.0.0/16"),
+        ]),
         work_dir: work_dir.to_path_buf(),
     }
 }

@@ -1,11 +1,13 @@
-//! `LiveProber` against real things: a local axum server, temp dirs, an injected environment.
+//! `LiveProber` http checks (and `all`/`any` over real probes) against a local axum server.
 
 // Test helpers outside #[test] fns are not covered by clippy's allow-*-in-tests settings.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, HashMap};
+#[path = "support/runner.rs"]
+mod support;
+
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,68 +16,20 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
-use cdc_workshop::lesson::template::{Template, TemplateContext};
-use cdc_workshop::lesson::{
-    CheckKind, CheckSpec, EnvCheck, FileCheck, HttpCheck, HttpMethod, Messages, PollPolicy,
-    SourcePos,
-};
-use cdc_workshop::redact::Redactor;
+use cdc_workshop::lesson::{CheckKind, CheckSpec, HttpCheck, HttpMethod};
 use cdc_workshop::runner::backoff::FixedJitter;
 use cdc_workshop::runner::check::CheckRunner;
 use cdc_workshop::runner::clock::SystemClock;
 use cdc_workshop::runner::outcome::{Observation, Verdict};
 use cdc_workshop::runner::probe::LiveProber;
 use cdc_workshop::runner::{ProbeContext, Prober};
+use support::{env_check, fast_spec, file_check, probe_ctx, prober_with_env, tpl};
 use tokio_util::sync::CancellationToken;
 
 const TOKEN: &str = "tok-SECRET-4711";
 
-#[derive(Default)]
-struct Values(HashMap<String, String>);
-
-impl TemplateContext for Values {
-    fn output(&self, step: &str, name: &str) -> Option<String> {
-        self.0.get(&format!("outputs.{step}.{name}")).cloned()
-    }
-    fn var(&self, name: &str) -> Option<String> {
-        self.0.get(&format!("vars.{name}")).cloned()
-    }
-    fn secret(&self, name: &str) -> Option<String> {
-        self.0.get(&format!("secrets.{name}")).cloned()
-    }
-}
-
-fn ctx_with(pairs: &[(&str, &str)], work_dir: &Path) -> ProbeContext {
-    ProbeContext {
-        values: Arc::new(Values(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )),
-        // Deliberately empty: nothing secret may reach an observation even without redaction.
-        redactor: Redactor::new(),
-        work_dir: work_dir.to_path_buf(),
-    }
-}
-
-fn spec(kind: CheckKind) -> CheckSpec {
-    CheckSpec {
-        kind,
-        deadline: Duration::from_secs(10),
-        poll: PollPolicy {
-            initial: Duration::from_millis(10),
-            max: Duration::from_millis(10),
-            factor: 1.0,
-            jitter: 0.0,
-        },
-        messages: Messages::default(),
-        pos: SourcePos::new("lessons/test.md", 1),
-    }
-}
-
-fn tpl(raw: &str) -> Template {
-    Template::parse(raw).unwrap()
+async fn probe_once(kind: CheckKind, ctx: &ProbeContext) -> Observation {
+    LiveProber::new().unwrap().probe(&kind, ctx).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,15 +98,11 @@ fn http(url: &str) -> HttpCheck {
     }
 }
 
-async fn probe_once(kind: CheckKind, ctx: &ProbeContext) -> Observation {
-    LiveProber::new().unwrap().probe(&kind, ctx).await
-}
-
 #[tokio::test]
 async fn http_check_polls_through_503s_until_200() {
     let (addr, server) = serve(3).await;
     let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx_with(&[("vars.base", &format!("http://{addr}"))], dir.path());
+    let ctx = probe_ctx(&[("vars.base", &format!("http://{addr}"))], dir.path());
     let mut check = http("{{ vars.base }}/health");
     check.body_contains = Some("\"ok\"".into());
     let prober = LiveProber::new().unwrap();
@@ -160,7 +110,7 @@ async fn http_check_polls_through_503s_until_200() {
     let report = CheckRunner::new(&prober, &SystemClock)
         .with_jitter(&FixedJitter::NONE)
         .run(
-            &spec(CheckKind::Http(check)),
+            &fast_spec(CheckKind::Http(check)),
             &ctx,
             CancellationToken::new(),
             &mut |a| attempts.push(a),
@@ -198,7 +148,7 @@ async fn connection_refused_is_pending() {
     };
     let dir = tempfile::tempdir().unwrap();
     let url = format!("http://127.0.0.1:{port}/health");
-    let obs = probe_once(CheckKind::Http(http(&url)), &ctx_with(&[], dir.path())).await;
+    let obs = probe_once(CheckKind::Http(http(&url)), &probe_ctx(&[], dir.path())).await;
     assert_eq!(
         obs,
         Observation::new(Verdict::Pending, format!("connection refused: {url}"))
@@ -212,7 +162,7 @@ async fn a_slow_server_is_pending_after_the_timeout() {
     let url = format!("http://{addr}/slow");
     let mut check = http(&url);
     check.timeout = Duration::from_millis(200);
-    let obs = probe_once(CheckKind::Http(check), &ctx_with(&[], dir.path())).await;
+    let obs = probe_once(CheckKind::Http(check), &probe_ctx(&[], dir.path())).await;
     assert_eq!(
         obs,
         Observation::new(Verdict::Pending, format!("no answer within 200ms: {url}"))
@@ -223,7 +173,7 @@ async fn a_slow_server_is_pending_after_the_timeout() {
 async fn unexpected_status_fails_and_transient_list_is_respected() {
     let (addr, _) = serve(100).await;
     let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx_with(&[], dir.path());
+    let ctx = probe_ctx(&[], dir.path());
     let missing = format!("http://{addr}/nope");
     let obs = probe_once(CheckKind::Http(http(&missing)), &ctx).await;
     assert_eq!(
@@ -256,7 +206,7 @@ async fn body_contains_must_hold() {
     let url = format!("http://{addr}/health");
     let mut check = http(&url);
     check.body_contains = Some("RUNNING".into());
-    let obs = probe_once(CheckKind::Http(check), &ctx_with(&[], dir.path())).await;
+    let obs = probe_once(CheckKind::Http(check), &probe_ctx(&[], dir.path())).await;
     assert_eq!(
         obs,
         Observation::new(
@@ -270,7 +220,7 @@ async fn body_contains_must_hold() {
 async fn secret_header_is_sent_but_never_observed() {
     let (addr, server) = serve(0).await;
     let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx_with(
+    let ctx = probe_ctx(
         &[
             ("vars.base", &format!("http://{addr}")),
             ("secrets.token", TOKEN),
@@ -302,235 +252,13 @@ async fn a_missing_template_value_fails_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let obs = probe_once(
         CheckKind::Http(http("{{ outputs.vm.url }}/health")),
-        &ctx_with(&[], dir.path()),
+        &probe_ctx(&[], dir.path()),
     )
     .await;
     assert_eq!(obs.verdict, Verdict::Fail);
     assert!(obs.observed.contains("outputs.vm.url"), "{}", obs.observed);
     assert!(
         obs.observed.contains("run the step that provides it"),
-        "{}",
-        obs.observed
-    );
-}
-
-// ---------------------------------------------------------------------------------------------
-// env
-
-fn env_check(name: &str, matches: Option<&str>, secret: bool) -> CheckKind {
-    CheckKind::Env(EnvCheck {
-        name: name.into(),
-        matches: matches.map(String::from),
-        secret,
-    })
-}
-
-fn prober_with_env(vars: &[(&str, &str)]) -> LiveProber {
-    let vars: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    LiveProber::new()
-        .unwrap()
-        .with_env(Arc::new(move |name: &str| vars.get(name).cloned()))
-}
-
-#[tokio::test]
-async fn env_checks() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx_with(&[], dir.path());
-    let key = "ABCDEFGHIJKLMNOP";
-    let secret = "0123456789abcdef0123456789abcdef01234567";
-    let prober = prober_with_env(&[
-        ("CONFLUENT_CLOUD_API_KEY", key),
-        ("CONFLUENT_CLOUD_API_SECRET", secret),
-        ("EMPTY_ONE", ""),
-        ("CLOUD", "aws"),
-    ]);
-    let cases = [
-        (
-            env_check("RUNNER_TEST_NEVER_SET", None, false),
-            Verdict::Fail,
-            "RUNNER_TEST_NEVER_SET is not set".to_string(),
-        ),
-        (
-            env_check("EMPTY_ONE", None, false),
-            Verdict::Fail,
-            "EMPTY_ONE is set but empty".to_string(),
-        ),
-        (
-            env_check("CLOUD", Some("^(aws|gcp|azure)$"), false),
-            Verdict::Pass,
-            "CLOUD=aws, matches /^(aws|gcp|azure)$/".to_string(),
-        ),
-        (
-            env_check("CLOUD", Some("^gcp$"), false),
-            Verdict::Fail,
-            "CLOUD=aws, does not match /^gcp$/".to_string(),
-        ),
-        (
-            env_check("CONFLUENT_CLOUD_API_SECRET", None, true),
-            Verdict::Pass,
-            "CONFLUENT_CLOUD_API_SECRET is set (40 chars)".to_string(),
-        ),
-        (
-            env_check("CONFLUENT_CLOUD_API_SECRET", Some("^[A-Z]+$"), true),
-            Verdict::Fail,
-            "CONFLUENT_CLOUD_API_SECRET is set (40 chars), does not match /^[A-Z]+$/".to_string(),
-        ),
-        (
-            env_check("CONFLUENT_CLOUD_API_KEY", Some("^[A-Z0-9]{16}$"), false),
-            Verdict::Pass,
-            format!("CONFLUENT_CLOUD_API_KEY={key}, matches /^[A-Z0-9]{{16}}$/"),
-        ),
-        (
-            env_check("CLOUD", Some("(unclosed"), false),
-            Verdict::Fail,
-            String::new(),
-        ),
-    ];
-    for (kind, verdict, observed) in cases {
-        let obs = prober.probe(&kind, &ctx).await;
-        assert_eq!(obs.verdict, verdict, "{kind:?}: {}", obs.observed);
-        if observed.is_empty() {
-            assert!(obs.observed.contains("is invalid"), "{}", obs.observed);
-        } else {
-            assert_eq!(obs.observed, observed);
-        }
-        assert!(!obs.observed.contains(secret));
-    }
-}
-
-#[tokio::test]
-async fn env_reads_the_real_process_environment_by_default() {
-    let dir = tempfile::tempdir().unwrap();
-    let ctx = ctx_with(&[], dir.path());
-    let path = std::env::var("PATH").unwrap();
-    let obs = probe_once(env_check("PATH", None, false), &ctx).await;
-    assert_eq!(obs, Observation::new(Verdict::Pass, format!("PATH={path}")));
-    let obs = probe_once(env_check("PATH", None, true), &ctx).await;
-    assert_eq!(
-        obs.observed,
-        format!("PATH is set ({} chars)", path.chars().count())
-    );
-    let obs = probe_once(
-        env_check("CDC_WORKSHOP_RUNNER_TEST_UNSET_91f3", None, false),
-        &ctx,
-    )
-    .await;
-    assert_eq!(obs.verdict, Verdict::Fail);
-}
-
-// ---------------------------------------------------------------------------------------------
-// file
-
-fn file_check(
-    path: &str,
-    exists: bool,
-    contains: Option<&str>,
-    matches: Option<&str>,
-) -> CheckKind {
-    CheckKind::File(FileCheck {
-        path: tpl(path),
-        exists,
-        contains: contains.map(String::from),
-        matches: matches.map(String::from),
-    })
-}
-
-#[tokio::test]
-async fn file_checks() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("marker.txt"), "hello\n").unwrap();
-    std::fs::create_dir(dir.path().join("sub")).unwrap();
-    std::fs::write(dir.path().join("sub/cluster.env"), "CLUSTER_ID=lkc-12ab\n").unwrap();
-    let ctx = ctx_with(&[("outputs.cluster.file", "sub/cluster.env")], dir.path());
-    let abs = dir.path().join("marker.txt");
-    let abs = abs.to_str().unwrap();
-    let cases = [
-        (
-            file_check("marker.txt", true, None, None),
-            Verdict::Pass,
-            "marker.txt: 6 bytes".to_string(),
-        ),
-        (
-            file_check(abs, true, None, None),
-            Verdict::Pass,
-            format!("{abs}: 6 bytes"),
-        ),
-        (
-            file_check("marker.txt", true, Some("hello"), None),
-            Verdict::Pass,
-            "marker.txt: 6 bytes, contains 'hello'".to_string(),
-        ),
-        (
-            file_check("marker.txt", true, Some("goodbye"), None),
-            Verdict::Fail,
-            "marker.txt: 6 bytes, no 'goodbye'".to_string(),
-        ),
-        (
-            file_check(
-                "{{ outputs.cluster.file }}",
-                true,
-                None,
-                Some(r"CLUSTER_ID=lkc-\w+"),
-            ),
-            Verdict::Pass,
-            r"sub/cluster.env: 20 bytes, matches /CLUSTER_ID=lkc-\w+/".to_string(),
-        ),
-        (
-            file_check(
-                "{{ outputs.cluster.file }}",
-                true,
-                Some("CLUSTER"),
-                Some("^lsrc"),
-            ),
-            Verdict::Fail,
-            "sub/cluster.env: 20 bytes, contains 'CLUSTER', no match for /^lsrc/".to_string(),
-        ),
-        (
-            file_check("missing.txt", true, None, None),
-            Verdict::Fail,
-            "missing.txt does not exist".to_string(),
-        ),
-        (
-            file_check("missing.txt", false, None, None),
-            Verdict::Pass,
-            "missing.txt is absent".to_string(),
-        ),
-        (
-            file_check("marker.txt", false, None, None),
-            Verdict::Fail,
-            "marker.txt exists but should not".to_string(),
-        ),
-        (
-            file_check("sub", true, None, None),
-            Verdict::Pass,
-            "sub: directory".to_string(),
-        ),
-        (
-            file_check("sub", true, Some("x"), None),
-            Verdict::Fail,
-            "sub is a directory, not a file".to_string(),
-        ),
-    ];
-    for (kind, verdict, observed) in cases {
-        let obs = probe_once(kind, &ctx).await;
-        assert_eq!(obs, Observation::new(verdict, observed));
-    }
-}
-
-#[tokio::test]
-async fn file_path_with_a_missing_output_fails_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let obs = probe_once(
-        file_check("{{ outputs.vm.key_file }}", true, None, None),
-        &ctx_with(&[], dir.path()),
-    )
-    .await;
-    assert_eq!(obs.verdict, Verdict::Fail);
-    assert!(
-        obs.observed.starts_with("{{ outputs.vm.key_file }}: "),
         "{}",
         obs.observed
     );
@@ -544,13 +272,13 @@ async fn all_and_any_combine_real_probes() {
     let (addr, _) = serve(1000).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("marker.txt"), "hello\n").unwrap();
-    let ctx = ctx_with(&[], dir.path());
+    let ctx = probe_ctx(&[], dir.path());
     let prober = prober_with_env(&[("CLOUD", "aws")]);
     let url = format!("http://{addr}/health");
-    let env_ok = spec(env_check("CLOUD", None, false));
-    let env_missing = spec(env_check("CONFLUENT_CLOUD_API_KEY", None, true));
-    let file_ok = spec(file_check("marker.txt", true, None, None));
-    let http_pending = spec(CheckKind::Http(http(&url)));
+    let env_ok = fast_spec(env_check("CLOUD", None, false));
+    let env_missing = fast_spec(env_check("CONFLUENT_CLOUD_API_KEY", None, true));
+    let file_ok = fast_spec(file_check("marker.txt", true, None, None));
+    let http_pending = fast_spec(CheckKind::Http(http(&url)));
 
     let obs = prober
         .probe(
@@ -617,7 +345,7 @@ async fn all_and_any_combine_real_probes() {
     );
 
     // Nested: any(all(env, file), env missing) passes through the inner all.
-    let inner = spec(CheckKind::All(vec![env_ok, file_ok]));
+    let inner = fast_spec(CheckKind::All(vec![env_ok, file_ok]));
     let obs = prober
         .probe(&CheckKind::Any(vec![env_missing, inner]), &ctx)
         .await;
@@ -649,8 +377,8 @@ async fn all_probes_children_concurrently() {
     let dir = tempfile::tempdir().unwrap();
     let gate = http(&format!("http://{addr}/gate"));
     let children: Vec<CheckSpec> = (0..3)
-        .map(|_| spec(CheckKind::Http(gate.clone())))
+        .map(|_| fast_spec(CheckKind::Http(gate.clone())))
         .collect();
-    let obs = probe_once(CheckKind::All(children), &ctx_with(&[], dir.path())).await;
+    let obs = probe_once(CheckKind::All(children), &probe_ctx(&[], dir.path())).await;
     assert_eq!(obs, Observation::new(Verdict::Pass, "3/3 passed"));
 }
