@@ -153,7 +153,7 @@ async fn death_by_signal_is_a_failure_naming_the_signal() {
     assert_eq!(
         outcome,
         StepOutcome::Failed {
-            message: "`kill -TERM $$` was killed by signal 15".into(),
+            message: "`kill -TERM $$` was killed by signal 15 (SIGTERM)".into(),
             exit_code: None,
         }
     );
@@ -321,7 +321,10 @@ async fn a_timeout_interrupts_the_step() {
 #[tokio::test]
 async fn cancel_sends_sigint_and_the_scripts_trap_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let script = "trap 'echo cleaning up; exit 130' INT; echo ready; sleep 30";
+    // The wait happens in the `wait` builtin, which a trapped SIGINT interrupts whenever it
+    // arrives; a foreground `sleep` forked just after the signal would instead delay the trap.
+    let script = "trap 'kill $pid; echo cleaning up; exit 130' INT; \
+                  sleep 30 >/dev/null 2>&1 & pid=$!; echo ready; wait $pid";
     let r = step_run(shell(script), &[], dir.path());
     // A long grace period: only SIGINT can make the trap print before the step ends.
     let executor = ProcessExecutor::new().with_grace_period(Duration::from_secs(20));

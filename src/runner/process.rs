@@ -19,6 +19,7 @@ use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use thiserror::Error;
 use tokio::process::{Child, Command};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::human::short_duration;
@@ -97,7 +98,7 @@ pub enum ShellError {
         code: i32,
         detail: String,
     },
-    #[error("`{command}` was killed by signal {signal}{detail}")]
+    #[error("`{command}` was killed by signal {signal} ({}){detail}", signal_name(*signal))]
     Killed {
         command: String,
         signal: i32,
@@ -188,6 +189,19 @@ enum Ending {
     Interrupted(String),
 }
 
+/// How a shell step ended when nothing went wrong.
+enum Finished {
+    Outputs(BTreeMap<String, String>),
+    Interrupted(String),
+}
+
+/// A shell step with every template rendered and its directories in place.
+struct Prepared {
+    command: String,
+    env: Vec<(String, String)>,
+    cwd: PathBuf,
+}
+
 impl ProcessExecutor {
     async fn shell(
         &self,
@@ -197,8 +211,8 @@ impl ProcessExecutor {
         cancel: CancellationToken,
     ) -> StepOutcome {
         match self.try_shell(run, step, log, cancel).await {
-            Ok(Ok(outputs)) => StepOutcome::Succeeded { outputs },
-            Ok(Err(reason)) => StepOutcome::Interrupted { reason },
+            Ok(Finished::Outputs(outputs)) => StepOutcome::Succeeded { outputs },
+            Ok(Finished::Interrupted(reason)) => StepOutcome::Interrupted { reason },
             Err(e) => StepOutcome::Failed {
                 message: log.redactor().redact(&e.to_string()),
                 exit_code: e.exit_code(),
@@ -206,66 +220,15 @@ impl ProcessExecutor {
         }
     }
 
-    /// `Ok(Ok(outputs))` on success, `Ok(Err(reason))` when interrupted.
     async fn try_shell(
         &self,
         run: &StepRun,
         step: &ShellStep,
         log: &LogSink,
         cancel: CancellationToken,
-    ) -> Result<Result<BTreeMap<String, String>, String>, ShellError> {
-        let values = run.values.as_ref();
-        let shown = step.command.display(values);
-        refuse_secret(&step.command, &shown, "command")?;
-        if let Some(cwd) = &step.cwd {
-            refuse_secret(cwd, &shown, "working directory")?;
-        }
-        let command = step
-            .command
-            .render(values)
-            .map_err(|source| ShellError::Render {
-                command: shown.clone(),
-                source,
-            })?;
-        let mut env = Vec::with_capacity(step.env.len());
-        for (name, template) in &step.env {
-            let value = template
-                .render(values)
-                .map_err(|source| ShellError::EnvRender {
-                    command: shown.clone(),
-                    name: name.clone(),
-                    source,
-                })?;
-            // The sink should know every secret already; teaching it again costs nothing and
-            // keeps a secret the script echoes out of the log even if the app forgot one.
-            for r in template.refs() {
-                if let TemplateRef::Secret(secret) = r
-                    && let Some(v) = values.secret(secret)
-                {
-                    log.redactor().add(&v);
-                }
-            }
-            env.push((name.clone(), value));
-        }
-        let cwd = match &step.cwd {
-            Some(t) => {
-                run.work_dir
-                    .join(t.render(values).map_err(|source| ShellError::Render {
-                        command: shown.clone(),
-                        source,
-                    })?)
-            }
-            None => run.work_dir.clone(),
-        };
-        for dir in [&run.work_dir, &cwd] {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|source| ShellError::WorkDir {
-                    command: shown.clone(),
-                    path: dir.clone(),
-                    source,
-                })?;
-        }
+    ) -> Result<Finished, ShellError> {
+        let shown = step.command.display(run.values.as_ref());
+        let prepared = prepare(run, step, &shown, log).await?;
         let output_file = outputs::OutputFile::create(&run.work_dir, &run.step)
             .await
             .map_err(|source| ShellError::OutputFile {
@@ -277,9 +240,9 @@ impl ProcessExecutor {
         log.send(LogStream::Guide, &format!("$ {shown}"));
         let mut child = Command::new("sh")
             .arg("-c")
-            .arg(&command)
-            .current_dir(&cwd)
-            .envs(env)
+            .arg(&prepared.command)
+            .current_dir(&prepared.cwd)
+            .envs(prepared.env)
             .env(OUTPUT_ENV, output_file.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -292,15 +255,14 @@ impl ProcessExecutor {
                 source,
             })?;
 
-        let mut stdout = child
+        let stdout = child
             .stdout
             .take()
             .map(|out| tokio::spawn(pump::pump(out, LogStream::Stdout, log.clone())));
-        let mut stderr = child
+        let stderr = child
             .stderr
             .take()
             .map(|err| tokio::spawn(pump::pump(err, LogStream::Stderr, log.clone())));
-
         let ending = self
             .supervise(&mut child, run.timeout, cancel, log, &shown)
             .await
@@ -308,89 +270,17 @@ impl ProcessExecutor {
                 command: shown.clone(),
                 source,
             })?;
+        let last_stderr = drain(stdout, stderr, log).await;
 
-        let drained = tokio::time::timeout(OUTPUT_DRAIN_TIMEOUT, async {
-            if let Some(h) = stdout.as_mut() {
-                let _ = h.await;
-            }
-            match stderr.as_mut() {
-                Some(h) => h.await.ok().flatten(),
-                None => None,
-            }
-        })
-        .await;
-        let last_stderr = match drained {
-            Ok(last) => last,
-            Err(_) => {
-                for handle in [stdout, stderr].into_iter().flatten() {
-                    handle.abort();
-                }
-                log.send(
-                    LogStream::Guide,
-                    "The step finished but something it started still holds its output open; \
-                     no longer showing that output.",
-                );
-                None
-            }
-        };
-
-        let status = match ending {
-            Ending::Interrupted(reason) => return Ok(Err(reason)),
-            Ending::Exited(status) => status,
-        };
-        let detail = last_stderr
-            .map(|line| format!(": {}", line.trim()))
-            .unwrap_or_default();
-        if let Some(signal) = status.signal() {
-            return Err(ShellError::Killed {
-                command: shown,
-                signal,
-                detail,
-            });
-        }
-        match status.code() {
-            Some(0) => {}
-            Some(code) => {
-                return Err(ShellError::Exit {
-                    command: shown,
-                    code,
-                    detail,
-                });
-            }
-            None => {
-                return Err(ShellError::Exit {
-                    command: shown,
-                    code: -1,
-                    detail,
-                });
+        match ending {
+            Ending::Interrupted(reason) => Ok(Finished::Interrupted(reason)),
+            Ending::Exited(status) => {
+                check_exit(status, &shown, last_stderr)?;
+                collect_outputs(run, &output_file, &shown, log)
+                    .await
+                    .map(Finished::Outputs)
             }
         }
-
-        let text = tokio::fs::read_to_string(output_file.path())
-            .await
-            .map_err(|source| ShellError::ReadOutputs {
-                command: shown.clone(),
-                path: output_file.path().to_path_buf(),
-                source,
-            })?;
-        let mut written = outputs::parse(&text);
-        let mut declared = BTreeMap::new();
-        for name in &run.outputs {
-            let Some(value) = written.remove(name) else {
-                return Err(ShellError::MissingOutput {
-                    command: shown,
-                    name: name.clone(),
-                });
-            };
-            if log.redactor().redact(&value) != value {
-                return Err(ShellError::SecretOutput {
-                    command: shown,
-                    name: name.clone(),
-                });
-            }
-            declared.insert(name.clone(), value);
-        }
-        Ok(Ok(declared))
     }
 
     /// Waits for the child, interrupting it on timeout or cancel: SIGINT to its process group,
@@ -459,6 +349,157 @@ fn signal(child: &mut Child, group: Option<Pid>, sig: Signal) {
         // Nothing gentler exists at this point; tokio's kill sends SIGKILL to the child itself.
         let _ = child.start_kill();
     }
+}
+
+/// Renders the command, its environment and its directory, and creates the directories.
+async fn prepare(
+    run: &StepRun,
+    step: &ShellStep,
+    shown: &str,
+    log: &LogSink,
+) -> Result<Prepared, ShellError> {
+    let values = run.values.as_ref();
+    refuse_secret(&step.command, shown, "command")?;
+    if let Some(cwd) = &step.cwd {
+        refuse_secret(cwd, shown, "working directory")?;
+    }
+    let render_error = |source| ShellError::Render {
+        command: shown.to_string(),
+        source,
+    };
+    let command = step.command.render(values).map_err(render_error)?;
+    let mut env = Vec::with_capacity(step.env.len());
+    for (name, template) in &step.env {
+        let value = template
+            .render(values)
+            .map_err(|source| ShellError::EnvRender {
+                command: shown.to_string(),
+                name: name.clone(),
+                source,
+            })?;
+        // The sink should know every secret already; teaching it again costs nothing and keeps
+        // a secret the script echoes out of the log even if the app forgot one.
+        for r in template.refs() {
+            if let TemplateRef::Secret(secret) = r
+                && let Some(v) = values.secret(secret)
+            {
+                log.redactor().add(&v);
+            }
+        }
+        env.push((name.clone(), value));
+    }
+    let cwd = match &step.cwd {
+        // `join` keeps an absolute cwd as it is and puts a relative one under the work dir.
+        Some(t) => run.work_dir.join(t.render(values).map_err(render_error)?),
+        None => run.work_dir.clone(),
+    };
+    for dir in [&run.work_dir, &cwd] {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|source| ShellError::WorkDir {
+                command: shown.to_string(),
+                path: dir.clone(),
+                source,
+            })?;
+    }
+    Ok(Prepared { command, env, cwd })
+}
+
+/// Waits for the output readers to reach end of file, but not forever: something the script
+/// left running in the background may hold the pipes open. Returns the last stderr line.
+async fn drain(
+    stdout: Option<JoinHandle<Option<String>>>,
+    stderr: Option<JoinHandle<Option<String>>>,
+    log: &LogSink,
+) -> Option<String> {
+    let mut handles = [stdout, stderr];
+    let drained = tokio::time::timeout(OUTPUT_DRAIN_TIMEOUT, async {
+        let mut last = None;
+        for handle in handles.iter_mut().flatten() {
+            // Only stderr's last line is wanted; it is the second handle, so it wins.
+            last = handle.await.ok().flatten();
+        }
+        last
+    })
+    .await;
+    match drained {
+        Ok(last) => last,
+        Err(_) => {
+            for handle in handles.into_iter().flatten() {
+                handle.abort();
+            }
+            log.send(
+                LogStream::Guide,
+                "The step finished but something it started still holds its output open; \
+                 no longer showing that output.",
+            );
+            None
+        }
+    }
+}
+
+/// A zero exit passes; anything else becomes an error naming the command and what it said last.
+fn check_exit(
+    status: ExitStatus,
+    shown: &str,
+    last_stderr: Option<String>,
+) -> Result<(), ShellError> {
+    let detail = last_stderr
+        .map(|line| format!(": {}", line.trim()))
+        .unwrap_or_default();
+    let command = shown.to_string();
+    match (status.code(), status.signal()) {
+        (Some(0), _) => Ok(()),
+        (_, Some(signal)) => Err(ShellError::Killed {
+            command,
+            signal,
+            detail,
+        }),
+        // Unix reports either a code or a signal; -1 stands in if it ever reports neither.
+        (code, None) => Err(ShellError::Exit {
+            command,
+            code: code.unwrap_or(-1),
+            detail,
+        }),
+    }
+}
+
+/// The declared outputs, exactly: a missing one or one holding a secret is an error.
+async fn collect_outputs(
+    run: &StepRun,
+    file: &outputs::OutputFile,
+    shown: &str,
+    log: &LogSink,
+) -> Result<BTreeMap<String, String>, ShellError> {
+    let text = tokio::fs::read_to_string(file.path())
+        .await
+        .map_err(|source| ShellError::ReadOutputs {
+            command: shown.to_string(),
+            path: file.path().to_path_buf(),
+            source,
+        })?;
+    let mut written = outputs::parse(&text);
+    let mut declared = BTreeMap::new();
+    for name in &run.outputs {
+        let Some(value) = written.remove(name) else {
+            return Err(ShellError::MissingOutput {
+                command: shown.to_string(),
+                name: name.clone(),
+            });
+        };
+        if log.redactor().redact(&value) != value {
+            return Err(ShellError::SecretOutput {
+                command: shown.to_string(),
+                name: name.clone(),
+            });
+        }
+        declared.insert(name.clone(), value);
+    }
+    Ok(declared)
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    Signal::try_from(signal).map_or("unknown signal", Signal::as_str)
 }
 
 fn refuse_secret(template: &Template, shown: &str, place: &'static str) -> Result<(), ShellError> {
