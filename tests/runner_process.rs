@@ -394,3 +394,23 @@ async fn a_flood_of_output_is_counted_as_dropped_not_blocking() {
     // One guide line plus 25 000 output lines were offered; all but four were dropped.
     assert_eq!(counter.dropped(), 1 + 20_000 + 5_000 - 4);
 }
+
+#[tokio::test]
+async fn a_spawn_failure_names_the_command_and_the_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // The step's own PATH is where `sh` is looked up, so an empty one makes the spawn fail.
+    let mut step = shell("true");
+    step.env.insert("PATH".into(), tpl("/nonexistent"));
+    let r = step_run(step, &[], dir.path());
+    let (outcome, _) = run(&ProcessExecutor::new(), &r).await;
+    let StepOutcome::Failed { message, exit_code } = outcome else {
+        panic!("expected a failure, got {outcome:?}");
+    };
+    assert_eq!(exit_code, None);
+    assert!(message.starts_with("cannot start `true`: "), "{message}");
+    assert!(message.contains("No such file or directory"), "{message}");
+    assert!(
+        message.contains("`sh` is installed and on PATH"),
+        "{message}"
+    );
+}
