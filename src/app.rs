@@ -64,7 +64,7 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup) -> Result<Exit
                 model.warning = Some(d.to_string());
             }
             let effects = opened.engine.update(Msg::Resume, clock.wall_ms());
-            let (manager, rx) = TaskManager::new(ws.services(), ws.values.clone(), ws.work_dir(&opened.id), opened.journal);
+            let (manager, rx) = TaskManager::new(ws.services()?, ws.values.clone(), ws.work_dir(&opened.id), opened.journal);
             tasks = Some(manager);
             task_rx = Some(rx);
             let fx = update(&mut model, Action::RunOpened { id: opened.id, engine: Box::new(opened.engine), effects });
@@ -211,7 +211,7 @@ fn perform(
                 if let Some(old) = tasks.as_mut() {
                     old.cancel_all();
                 }
-                let (manager, rx) = TaskManager::new(ws.services(), ws.values.clone(), ws.work_dir(&opened.id), opened.journal);
+                let (manager, rx) = TaskManager::new(ws.services()?, ws.values.clone(), ws.work_dir(&opened.id), opened.journal);
                 *tasks = Some(manager);
                 *task_rx = Some(rx);
                 let fx = update(model, Action::RunOpened { id: opened.id, engine: Box::new(opened.engine), effects });

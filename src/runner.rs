@@ -6,6 +6,7 @@
 pub mod backoff;
 pub mod check;
 pub mod clock;
+pub mod human;
 pub mod outcome;
 pub mod probe;
 pub mod process;
@@ -103,6 +104,11 @@ impl LogSink {
         if self.tx.try_send(line).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// The redactor every line passes; executors teach it the secrets they hand to a process.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 
     /// Lines lost because the reader was behind (or gone).

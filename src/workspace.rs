@@ -29,6 +29,8 @@ pub enum WorkspaceError {
     UnknownTrack { given: String, known: String },
     #[error("unknown component `{given}` for track `{track}`; choose from: {known}")]
     UnknownComponent { given: String, track: String, known: String },
+    #[error(transparent)]
+    Probe(#[from] crate::runner::probe::ProbeError),
     #[error("no workshop run yet: start one with `cdc-workshop` (the guide) or `cdc-workshop run --track aws`")]
     NoRun,
 }
@@ -77,13 +79,13 @@ impl Workspace {
         Ok(Self { settings, source, course: Arc::new(course), redactor, values, runs })
     }
 
-    pub fn services(&self) -> Services {
-        Services {
+    pub fn services(&self) -> Result<Services, WorkspaceError> {
+        Ok(Services {
             executor: Arc::new(ProcessExecutor::new()),
-            prober: Arc::new(LiveProber::new()),
+            prober: Arc::new(LiveProber::new()?),
             clock: Arc::new(SystemClock),
             redactor: self.redactor.clone(),
-        }
+        })
     }
 
     pub fn clock(&self) -> Arc<dyn Clock> {

@@ -33,7 +33,7 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &CheckArgs) -> Result<Ex
         redactor: ws.redactor.clone(),
         work_dir: run_id.map_or_else(|| ws.settings.dirs.work(), |id| ws.work_dir(&id)),
     };
-    let services = ws.services();
+    let services = ws.services()?;
     let reports: Vec<(String, String, CheckReport)> = super::runtime()?.block_on(async {
         let mut out = Vec::new();
         for (lesson, check) in &selected {

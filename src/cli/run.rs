@@ -78,7 +78,7 @@ async fn drive(ws: Workspace, args: &RunArgs) -> Result<Exit, CliError> {
     }
 
     let work_dir = ws.work_dir(&opened.id);
-    let (tasks, rx) = TaskManager::new(ws.services(), ws.values.clone(), work_dir, opened.journal);
+    let (tasks, rx) = TaskManager::new(ws.services()?, ws.values.clone(), work_dir, opened.journal);
     let mut driver = Driver { engine: opened.engine, tasks, rx, clock, format: args.format, interrupted: false };
     driver.perform(first_effects)?;
     let result = driver.walk(args).await;
