@@ -28,6 +28,27 @@ fn shipped_lessons_lint_clean_when_embedded() {
 }
 
 #[test]
+fn shipped_course_has_three_tracks_and_the_first_lessons() {
+    for source in [
+        LessonSource::embedded(),
+        LessonSource::directory(root().join("lessons")),
+    ] {
+        let course = load_course(&source).unwrap_or_else(|d| panic!("{}", show(&d)));
+        let tracks: Vec<&str> = course.tracks.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(tracks, ["aws", "gcp", "azure"], "{}", source.describe());
+        for track in &course.tracks {
+            assert_eq!(track.lessons[0], "welcome");
+            assert_eq!(track.lessons[1], format!("prerequisites-{}", track.id));
+        }
+        assert_eq!(course.lessons.len(), 4, "{}", source.describe());
+        let welcome = course.lesson("welcome").unwrap();
+        assert!(welcome.steps().any(|s| s.kind.name() == "manual"));
+        let aws = course.lesson("prerequisites-aws").unwrap();
+        assert!(aws.step("aws-terraform").unwrap().outputs == ["terraform_version"]);
+    }
+}
+
+#[test]
 fn fixture_course_loads() {
     let source = LessonSource::directory(root().join("tests/fixtures/course-minimal"));
     let course = load_course(&source).unwrap_or_else(|d| panic!("{}", show(&d)));
