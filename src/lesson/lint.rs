@@ -14,6 +14,7 @@ use super::{Block, Course, Diagnostic, DiagnosticKind, Lesson, SourcePos};
 /// Every cross-reference problem of a loaded course, sorted by file then line.
 pub fn validate(course: &Course) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
+    declarations(course, &mut diags);
     tracks(course, &mut diags);
     lessons(course, &mut diags);
     blocks(course, &mut diags);
@@ -46,6 +47,33 @@ fn dup(pos: &SourcePos, message: String) -> Diagnostic {
 
 fn unresolved(pos: &SourcePos, message: String) -> Diagnostic {
     Diagnostic::new(pos.clone(), DiagnosticKind::UnresolvedReference, message)
+}
+
+fn declarations(course: &Course, diags: &mut Vec<Diagnostic>) {
+    let mut vars: BTreeMap<&str, &SourcePos> = BTreeMap::new();
+    for v in &course.variables {
+        if let Some(first) = vars.insert(&v.name, &v.pos) {
+            diags.push(dup(
+                &v.pos,
+                format!(
+                    "variable `{}` is declared twice (first at {first}); keep one",
+                    v.name
+                ),
+            ));
+        }
+    }
+    let mut secrets: BTreeMap<&str, &SourcePos> = BTreeMap::new();
+    for s in &course.secrets {
+        if let Some(first) = secrets.insert(&s.name, &s.pos) {
+            diags.push(dup(
+                &s.pos,
+                format!(
+                    "secret `{}` is declared twice (first at {first}); keep one",
+                    s.name
+                ),
+            ));
+        }
+    }
 }
 
 fn tracks(course: &Course, diags: &mut Vec<Diagnostic>) {
