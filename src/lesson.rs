@@ -1,14 +1,19 @@
 //! Lessons: the course model, its parser and its lint. Pure data; no tokio, no ratatui.
 
+mod block;
+mod check_spec;
 pub mod course;
 pub mod lint;
 pub mod model;
 pub mod parse;
+mod secrets_scan;
 pub mod source;
 pub mod template;
+mod toml_body;
 
 use std::fmt;
 
+pub use check_spec::{DEFAULT_EXPECT_STATUS, DEFAULT_HTTP_TIMEOUT, DEFAULT_TRANSIENT_STATUS};
 pub use model::*;
 
 use crate::lesson::source::LessonSource;

@@ -203,6 +203,9 @@ impl Lesson {
     }
 }
 
+// Blocks are built once at load time and only read afterwards; boxing the larger variants would
+// cost every match a deref for no measurable gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Block {
     Prose(Prose),
