@@ -34,7 +34,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(12);
 
 pub fn run_tui(overrides: &Overrides, env: EnvLookup, args: &TuiArgs) -> Result<Exit, CliError> {
     let ws = Workspace::open(overrides, env)?;
-    let log = crate::logging::init(&ws.settings.dirs.logs(), &ws.settings.log_level, ws.redactor.clone())?;
+    let log = crate::logging::init(
+        &ws.settings.dirs.logs(),
+        &ws.settings.log_level,
+        ws.redactor.clone(),
+    )?;
     tracing::info!(lessons = %ws.source.describe(), data = %ws.settings.dirs.data.display(), "guide starting");
     let result = crate::cli::runtime()?.block_on(run_loop(&ws, args, env));
     match &result {
@@ -48,12 +52,18 @@ pub fn run_tui(overrides: &Overrides, env: EnvLookup, args: &TuiArgs) -> Result<
     result
 }
 
-async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup) -> Result<Exit, CliError> {
+async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<Exit, CliError> {
     let clock = ws.clock();
     let theme = Theme::from_env_lookup(env);
     let mut guard = TerminalGuard::enter().map_err(CliError::Terminal)?;
     let size = guard.terminal.size().map_err(CliError::Terminal)?;
-    let mut model = Model::new(Arc::clone(&ws.course), ws.values.clone(), theme, size.width, size.height);
+    let mut model = Model::new(
+        Arc::clone(&ws.course),
+        ws.values.clone(),
+        theme,
+        size.width,
+        size.height,
+    );
     model.now_ms = clock.wall_ms();
 
     let mut tasks: Option<TaskManager> = None;
@@ -64,10 +74,22 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup) -> Result<Exit
                 model.warning = Some(d.to_string());
             }
             let effects = opened.engine.update(Msg::Resume, clock.wall_ms());
-            let (manager, rx) = TaskManager::new(ws.services()?, ws.values.clone(), ws.work_dir(&opened.id), opened.journal);
+            let (manager, rx) = TaskManager::new(
+                ws.services()?,
+                ws.values.clone(),
+                ws.work_dir(&opened.id),
+                opened.journal,
+            );
             tasks = Some(manager);
             task_rx = Some(rx);
-            let fx = update(&mut model, Action::RunOpened { id: opened.id, engine: Box::new(opened.engine), effects });
+            let fx = update(
+                &mut model,
+                Action::RunOpened {
+                    id: opened.id,
+                    engine: Box::new(opened.engine),
+                    effects,
+                },
+            );
             perform(&mut model, fx, ws, &mut tasks, &mut task_rx)?;
         }
     }
@@ -91,7 +113,9 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup) -> Result<Exit
 
     loop {
         let mut actions: Vec<Action> = Vec::new();
-        let frame_due = last_draw.map_or(Instant::now(), |t| t + Duration::from_millis(FRAME_BUDGET_MS));
+        let frame_due = last_draw.map_or(Instant::now(), |t| {
+            t + Duration::from_millis(FRAME_BUDGET_MS)
+        });
         tokio::select! {
             biased;
             n = input_rx.recv_many(&mut inputs, INPUT_CHANNEL_LEN) => {
@@ -117,12 +141,19 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup) -> Result<Exit
         if model.quit {
             break;
         }
-        if model.dirty && last_draw.is_none_or(|t| t.elapsed() >= Duration::from_millis(FRAME_BUDGET_MS)) {
-            guard.terminal.draw(|f| crate::ui::render(&model, f)).map_err(CliError::Terminal)?;
-            if ws.settings.hyperlinks {
-                // Links are emitted after the frame so the diffing renderer stays unaware.
-                crate::ui::emit_hyperlinks(&model);
-            }
+        if model.dirty
+            && last_draw.is_none_or(|t| t.elapsed() >= Duration::from_millis(FRAME_BUDGET_MS))
+        {
+            let hyperlinks = ws.settings.hyperlinks;
+            guard
+                .terminal
+                .draw(|f| {
+                    crate::ui::render(&model, f);
+                    if hyperlinks {
+                        crate::ui::apply_hyperlinks(&model, f.buffer_mut());
+                    }
+                })
+                .map_err(CliError::Terminal)?;
             model.dirty = false;
             last_draw = Some(Instant::now());
         }
@@ -136,12 +167,17 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup) -> Result<Exit
         manager.shutdown(SHUTDOWN_GRACE).await;
     }
     // Results of steps interrupted by the shutdown: journal them so resume is exact.
-    if let (Some(rx), Some(manager), Some(run)) = (task_rx.as_mut(), tasks.as_mut(), model.run.as_mut()) {
+    if let (Some(rx), Some(manager), Some(run)) =
+        (task_rx.as_mut(), tasks.as_mut(), model.run.as_mut())
+    {
         while let Ok(event) = rx.try_recv() {
             if let TaskEvent::Engine(msg) = event {
                 let effects = run.engine.update(msg, clock.wall_ms());
                 // On the way out only the journal matters; no new work starts.
-                let records = effects.into_iter().filter(|e| matches!(e, crate::engine::Effect::Record(_))).collect();
+                let records = effects
+                    .into_iter()
+                    .filter(|e| matches!(e, crate::engine::Effect::Record(_)))
+                    .collect();
                 manager.perform(records, run.engine.session())?;
             }
         }
@@ -153,7 +189,9 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup) -> Result<Exit
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
     // Without a handler the default action applies; that only loses the graceful path.
-    tokio::signal::unix::signal(kind).inspect_err(|e| tracing::warn!(error = %e, "no signal handler")).ok()
+    tokio::signal::unix::signal(kind)
+        .inspect_err(|e| tracing::warn!(error = %e, "no signal handler"))
+        .ok()
 }
 
 async fn recv_signal(signal: &mut Option<tokio::signal::unix::Signal>) {
@@ -207,14 +245,28 @@ fn perform(
             AppEffect::StartRun { track, components } => {
                 let clock = ws.clock();
                 let mut opened = ws.create_run(clock.wall_ms())?;
-                let effects = opened.engine.start_run(&track, &components, clock.wall_ms());
+                let effects = opened
+                    .engine
+                    .start_run(&track, &components, clock.wall_ms());
                 if let Some(old) = tasks.as_mut() {
                     old.cancel_all();
                 }
-                let (manager, rx) = TaskManager::new(ws.services()?, ws.values.clone(), ws.work_dir(&opened.id), opened.journal);
+                let (manager, rx) = TaskManager::new(
+                    ws.services()?,
+                    ws.values.clone(),
+                    ws.work_dir(&opened.id),
+                    opened.journal,
+                );
                 *tasks = Some(manager);
                 *task_rx = Some(rx);
-                let fx = update(model, Action::RunOpened { id: opened.id, engine: Box::new(opened.engine), effects });
+                let fx = update(
+                    model,
+                    Action::RunOpened {
+                        id: opened.id,
+                        engine: Box::new(opened.engine),
+                        effects,
+                    },
+                );
                 perform(model, fx, ws, tasks, task_rx)?;
             }
         }

@@ -199,14 +199,17 @@ impl CliError {
         use crate::workspace::WorkspaceError as W;
         match self {
             CliError::Usage(_) | CliError::Log(_) => Exit::Usage,
-            CliError::Workspace(W::Config(_) | W::UnknownTrack { .. } | W::UnknownComponent { .. } | W::NoRun) => {
-                Exit::Usage
-            }
+            CliError::Workspace(
+                W::Config(_) | W::UnknownTrack { .. } | W::UnknownComponent { .. } | W::NoRun,
+            ) => Exit::Usage,
             _ => Exit::Failure,
         }
     }
 }
 
 pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(CliError::Runtime)
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)
 }

@@ -23,8 +23,13 @@ pub fn real_env(name: &str) -> Option<String> {
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read the config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {message}\n  fix the file or point CDC_WORKSHOP_CONFIG / --config at another one")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: {message}\n  fix the file or point CDC_WORKSHOP_CONFIG / --config at another one"
+    )]
     Parse { path: PathBuf, message: String },
     #[error(
         "cannot find a home directory for the guide's data; set CDC_WORKSHOP_HOME to a writable folder"
@@ -33,7 +38,11 @@ pub enum ConfigError {
     #[error("`--set {0}` is not NAME=VALUE")]
     BadSet(String),
     #[error("unknown variable `{name}` (from {origin}); the course declares: {known}")]
-    UnknownVariable { name: String, origin: String, known: String },
+    UnknownVariable {
+        name: String,
+        origin: String,
+        known: String,
+    },
 }
 
 /// Where the guide keeps its files.
@@ -56,11 +65,17 @@ impl Dirs {
     pub fn resolve(env: EnvLookup) -> Result<Self, ConfigError> {
         if let Some(home) = env("CDC_WORKSHOP_HOME") {
             let home = PathBuf::from(home);
-            return Ok(Self { data: home.clone(), config: home });
+            return Ok(Self {
+                data: home.clone(),
+                config: home,
+            });
         }
         let proj = directories::ProjectDirs::from("io", "cdc-workshop", "cdc-workshop")
             .ok_or(ConfigError::NoHome)?;
-        Ok(Self { data: proj.data_dir().to_path_buf(), config: proj.config_dir().to_path_buf() })
+        Ok(Self {
+            data: proj.data_dir().to_path_buf(),
+            config: proj.config_dir().to_path_buf(),
+        })
     }
 }
 
@@ -112,13 +127,22 @@ fn parse_bool(v: &str) -> Option<bool> {
 impl Settings {
     pub fn load(flags: &Overrides, env: EnvLookup) -> Result<Self, ConfigError> {
         let dirs = Dirs::resolve(env)?;
-        let explicit = flags.config.clone().or_else(|| env("CDC_WORKSHOP_CONFIG").map(PathBuf::from));
-        let path = explicit.clone().unwrap_or_else(|| dirs.config.join(CONFIG_FILE));
+        let explicit = flags
+            .config
+            .clone()
+            .or_else(|| env("CDC_WORKSHOP_CONFIG").map(PathBuf::from));
+        let path = explicit
+            .clone()
+            .unwrap_or_else(|| dirs.config.join(CONFIG_FILE));
         let file = match std::fs::read_to_string(&path) {
-            Ok(text) => Some(toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
-                path: path.clone(),
-                message: describe_toml_error(&text, &e),
-            })?),
+            Ok(text) => {
+                Some(
+                    toml::from_str::<FileConfig>(&text).map_err(|e| ConfigError::Parse {
+                        path: path.clone(),
+                        message: describe_toml_error(&text, &e),
+                    })?,
+                )
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => None,
             Err(source) => return Err(ConfigError::Read { path, source }),
         };
@@ -131,8 +155,13 @@ impl Settings {
             .map(|(k, v)| (k, (v, format!("{}", path.display()))))
             .collect();
         for pair in &flags.set {
-            let (name, value) = pair.split_once('=').ok_or_else(|| ConfigError::BadSet(pair.clone()))?;
-            vars.insert(name.trim().to_string(), (value.to_string(), "--set".to_string()));
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| ConfigError::BadSet(pair.clone()))?;
+            vars.insert(
+                name.trim().to_string(),
+                (value.to_string(), "--set".to_string()),
+            );
         }
 
         Ok(Self {
@@ -151,7 +180,10 @@ impl Settings {
                 .and_then(|v| parse_bool(&v))
                 .or(file.hyperlinks)
                 .unwrap_or(true),
-            clipboard: env("CDC_WORKSHOP_CLIPBOARD").and_then(|v| parse_bool(&v)).or(file.clipboard).unwrap_or(true),
+            clipboard: env("CDC_WORKSHOP_CLIPBOARD")
+                .and_then(|v| parse_bool(&v))
+                .or(file.clipboard)
+                .unwrap_or(true),
             dirs,
             config_file,
             vars,
@@ -160,7 +192,11 @@ impl Settings {
 
     /// Values for every variable the course declares: `--set`, then `CDC_WORKSHOP_<NAME>`, then
     /// the config file, then the course default. Unknown names from `--set` are an error.
-    pub fn resolve_vars(&self, course: &Course, env: EnvLookup) -> Result<BTreeMap<String, String>, ConfigError> {
+    pub fn resolve_vars(
+        &self,
+        course: &Course,
+        env: EnvLookup,
+    ) -> Result<BTreeMap<String, String>, ConfigError> {
         let known: Vec<&str> = course.variables.iter().map(|v| v.name.as_str()).collect();
         for (name, (_, origin)) in &self.vars {
             if !known.contains(&name.as_str()) && origin == "--set" {
@@ -176,10 +212,18 @@ impl Settings {
         }
         let mut out = BTreeMap::new();
         for decl in &course.variables {
-            let from_flag = self.vars.get(&decl.name).filter(|(_, o)| o == "--set").map(|(v, _)| v.clone());
+            let from_flag = self
+                .vars
+                .get(&decl.name)
+                .filter(|(_, o)| o == "--set")
+                .map(|(v, _)| v.clone());
             let from_env = env(&format!("{ENV_PREFIX}{}", decl.name.to_ascii_uppercase()));
             let from_file = self.vars.get(&decl.name).map(|(v, _)| v.clone());
-            if let Some(v) = from_flag.or(from_env).or(from_file).or_else(|| decl.default.clone()) {
+            if let Some(v) = from_flag
+                .or(from_env)
+                .or(from_file)
+                .or_else(|| decl.default.clone())
+            {
                 out.insert(decl.name.clone(), v);
             }
         }
@@ -211,7 +255,10 @@ mod tests {
     use crate::lesson::{SourcePos, VariableDecl};
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -257,43 +304,90 @@ mod tests {
         let env = env_of(&[("CDC_WORKSHOP_HOME", &home_s)]);
         let s = Settings::load(&Overrides::default(), &env).unwrap();
         assert_eq!(s.log_level, "warn");
-        assert_eq!(s.resolve_vars(&course, &env).unwrap()["api_url"], "http://from-file");
+        assert_eq!(
+            s.resolve_vars(&course, &env).unwrap()["api_url"],
+            "http://from-file"
+        );
 
-        let env = env_of(&[("CDC_WORKSHOP_HOME", &home_s), ("CDC_WORKSHOP_API_URL", "http://from-env"), ("CDC_WORKSHOP_LOG_LEVEL", "debug")]);
+        let env = env_of(&[
+            ("CDC_WORKSHOP_HOME", &home_s),
+            ("CDC_WORKSHOP_API_URL", "http://from-env"),
+            ("CDC_WORKSHOP_LOG_LEVEL", "debug"),
+        ]);
         let s = Settings::load(&Overrides::default(), &env).unwrap();
         assert_eq!(s.log_level, "debug");
-        assert_eq!(s.resolve_vars(&course, &env).unwrap()["api_url"], "http://from-env");
+        assert_eq!(
+            s.resolve_vars(&course, &env).unwrap()["api_url"],
+            "http://from-env"
+        );
 
-        let flags = Overrides { set: vec!["api_url=http://from-flag".into()], log_level: Some("trace".into()), ..Overrides::default() };
+        let flags = Overrides {
+            set: vec!["api_url=http://from-flag".into()],
+            log_level: Some("trace".into()),
+            ..Overrides::default()
+        };
         let s = Settings::load(&flags, &env).unwrap();
         assert_eq!(s.log_level, "trace");
-        assert_eq!(s.resolve_vars(&course, &env).unwrap()["api_url"], "http://from-flag");
+        assert_eq!(
+            s.resolve_vars(&course, &env).unwrap()["api_url"],
+            "http://from-flag"
+        );
 
         let empty = tempfile::tempdir().unwrap();
         let env = env_of(&[("CDC_WORKSHOP_HOME", empty.path().to_str().unwrap())]);
         let s = Settings::load(&Overrides::default(), &env).unwrap();
-        assert_eq!(s.resolve_vars(&course, &env).unwrap()["api_url"], "https://default");
+        assert_eq!(
+            s.resolve_vars(&course, &env).unwrap()["api_url"],
+            "https://default"
+        );
     }
 
     #[test]
     fn bad_input_names_the_file_line_or_flag() {
         let home = tempfile::tempdir().unwrap();
-        std::fs::write(home.path().join(CONFIG_FILE), "log_level = \"info\"\nloglevel = 3\n").unwrap();
+        std::fs::write(
+            home.path().join(CONFIG_FILE),
+            "log_level = \"info\"\nloglevel = 3\n",
+        )
+        .unwrap();
         let env = env_of(&[("CDC_WORKSHOP_HOME", home.path().to_str().unwrap())]);
-        let err = Settings::load(&Overrides::default(), &env).unwrap_err().to_string();
-        assert!(err.contains("config.toml: line 2: unknown field `loglevel`"), "{err}");
+        let err = Settings::load(&Overrides::default(), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("config.toml: line 2: unknown field `loglevel`"),
+            "{err}"
+        );
 
-        let flags = Overrides { set: vec!["novalue".into()], ..Overrides::default() };
+        let flags = Overrides {
+            set: vec!["novalue".into()],
+            ..Overrides::default()
+        };
         let empty = tempfile::tempdir().unwrap();
         let env = env_of(&[("CDC_WORKSHOP_HOME", empty.path().to_str().unwrap())]);
-        assert_eq!(Settings::load(&flags, &env).unwrap_err().to_string(), "`--set novalue` is not NAME=VALUE");
+        assert_eq!(
+            Settings::load(&flags, &env).unwrap_err().to_string(),
+            "`--set novalue` is not NAME=VALUE"
+        );
 
-        let flags = Overrides { set: vec!["nope=1".into()], ..Overrides::default() };
+        let flags = Overrides {
+            set: vec!["nope=1".into()],
+            ..Overrides::default()
+        };
         let s = Settings::load(&flags, &env).unwrap();
-        let err = s.resolve_vars(&course_with_var("api_url", "x"), &env).unwrap_err().to_string();
-        assert!(err.contains("unknown variable `nope` (from --set); the course declares: api_url"), "{err}");
+        let err = s
+            .resolve_vars(&course_with_var("api_url", "x"), &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unknown variable `nope` (from --set); the course declares: api_url"),
+            "{err}"
+        );
 
-        let flags = Overrides { config: Some(home.path().join("missing.toml")), ..Overrides::default() };
+        let flags = Overrides {
+            config: Some(home.path().join("missing.toml")),
+            ..Overrides::default()
+        };
         let err = Settings::load(&flags, &env).unwrap_err().to_string();
         assert!(err.contains("missing.toml"), "{err}");
     }

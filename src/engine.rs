@@ -131,6 +131,7 @@ pub struct Notice {
 }
 
 /// The session plus the course it walks, and the clock reading of the current update.
+#[derive(Debug)]
 pub struct Engine {
     course: Arc<Course>,
     session: Session,

@@ -14,6 +14,7 @@ pub mod logging;
 pub mod redact;
 pub mod runner;
 pub mod tasks;
+pub mod tui;
 pub mod ui;
 pub mod values;
 pub mod workspace;

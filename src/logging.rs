@@ -28,19 +28,30 @@ pub enum LogError {
 
 /// Start logging to `<dir>/cdc-workshop.log` at `level` (an `EnvFilter` directive).
 pub fn init(dir: &Path, level: &str, redactor: Redactor) -> Result<LogGuard, LogError> {
-    std::fs::create_dir_all(dir).map_err(|source| LogError::Dir { path: dir.to_path_buf(), source })?;
-    let filter = EnvFilter::try_new(level)
-        .map_err(|e| LogError::Level { level: level.to_string(), message: e.to_string() })?;
+    std::fs::create_dir_all(dir).map_err(|source| LogError::Dir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let filter = EnvFilter::try_new(level).map_err(|e| LogError::Level {
+        level: level.to_string(),
+        message: e.to_string(),
+    })?;
     let appender = tracing_appender::rolling::never(dir, LOG_FILE);
     let (writer, worker) = tracing_appender::non_blocking(appender);
-    let make = RedactingMakeWriter { inner: writer, redactor };
+    let make = RedactingMakeWriter {
+        inner: writer,
+        redactor,
+    };
     // A second init (tests calling main twice) keeps the first subscriber; that is fine.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(make)
         .with_ansi(false)
         .try_init();
-    Ok(LogGuard { _worker: worker, path: dir.join(LOG_FILE) })
+    Ok(LogGuard {
+        _worker: worker,
+        path: dir.join(LOG_FILE),
+    })
 }
 
 /// Wraps a writer so every formatted record passes the redactor before it is written.
@@ -65,7 +76,10 @@ impl<'a, W: MakeWriter<'a>> MakeWriter<'a> for RedactingMakeWriter<W> {
     type Writer = RedactingWriter<W::Writer>;
 
     fn make_writer(&'a self) -> Self::Writer {
-        RedactingWriter { inner: self.inner.make_writer(), redactor: self.redactor.clone() }
+        RedactingWriter {
+            inner: self.inner.make_writer(),
+            redactor: self.redactor.clone(),
+        }
     }
 }
 
@@ -74,7 +88,8 @@ impl<W: Write> Write for RedactingWriter<W> {
         // The fmt layer writes each record with one call, so a secret is never split across
         // two buffers.
         let text = String::from_utf8_lossy(buf);
-        self.inner.write_all(self.redactor.redact(&text).as_bytes())?;
+        self.inner
+            .write_all(self.redactor.redact(&text).as_bytes())?;
         Ok(buf.len())
     }
 
@@ -109,7 +124,10 @@ mod tests {
         let capture = Capture::default();
         let make = RedactingMakeWriter::new(move || capture.clone(), redactor);
         let sink = make.inner.clone();
-        let subscriber = tracing_subscriber::fmt().with_writer(make).with_ansi(false).finish();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(make)
+            .with_ansi(false)
+            .finish();
         tracing::subscriber::with_default(subscriber, || {
             tracing::info!(token = "sup3r-s3cret", "calling the API with sup3r-s3cret");
         });
@@ -121,7 +139,10 @@ mod tests {
     #[test]
     fn a_bad_level_says_what_to_use() {
         let dir = tempfile::tempdir().unwrap();
-        let err = init(dir.path(), "loud=[", Redactor::new()).err().unwrap().to_string();
+        let err = init(dir.path(), "loud=[", Redactor::new())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("invalid log level `loud=[`"), "{err}");
     }
 }

@@ -111,6 +111,12 @@ impl LogSink {
         &self.redactor
     }
 
+    /// The shared drop counter, for a reader that must not hold a sender (its channel would
+    /// never close).
+    pub fn drop_counter(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.dropped)
+    }
+
     /// Lines lost because the reader was behind (or gone).
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

@@ -15,24 +15,32 @@ use tokio_util::task::TaskTracker;
 use crate::engine::{Effect, Msg, Session};
 use crate::journal::{Journal, JournalError, Record};
 use crate::lesson::CheckSpec;
+use crate::redact::Redactor;
 use crate::runner::check::run_check;
 use crate::runner::clock::{Clock, millis};
 use crate::runner::outcome::{CheckReport, LogLine, StepOutcome, Verdict};
 use crate::runner::{LogSink, ProbeContext, Prober, StepExecutor, StepRun};
-use crate::redact::Redactor;
 use crate::values::Values;
 
 /// Capacity of the results channel; tasks wait when it is full (control traffic is small).
 pub const TASK_CHANNEL_LEN: usize = 256;
 /// Lines of step output forwarded per batch.
 const LOG_BATCH_LEN: usize = 256;
+/// How long a finished step's remaining output may take to arrive (a background process that
+/// inherited the pipes can keep them open).
+const LOG_DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 /// Records between snapshots of the derived state.
 const SNAPSHOT_EVERY_RECORDS: u64 = 50;
 
 #[derive(Debug)]
 pub enum TaskEvent {
     Engine(Msg),
-    StepLogged { lesson: String, step: String, lines: Vec<LogLine>, dropped: u64 },
+    StepLogged {
+        lesson: String,
+        step: String,
+        lines: Vec<LogLine>,
+        dropped: u64,
+    },
 }
 
 /// The side-effect implementations the tasks use.
@@ -57,7 +65,12 @@ pub struct TaskManager {
 }
 
 impl TaskManager {
-    pub fn new(services: Services, values: Values, work_dir: PathBuf, journal: Journal) -> (Self, mpsc::Receiver<TaskEvent>) {
+    pub fn new(
+        services: Services,
+        values: Values,
+        work_dir: PathBuf,
+        journal: Journal,
+    ) -> (Self, mpsc::Receiver<TaskEvent>) {
         let (tx, rx) = mpsc::channel(TASK_CHANNEL_LEN);
         let manager = Self {
             services,
@@ -88,7 +101,11 @@ impl TaskManager {
 
     /// Perform effects in order. Journal failures stop here: progress that cannot be saved must
     /// not silently continue.
-    pub fn perform(&mut self, effects: Vec<Effect>, session: &Session) -> Result<Vec<Record>, JournalError> {
+    pub fn perform(
+        &mut self,
+        effects: Vec<Effect>,
+        session: &Session,
+    ) -> Result<Vec<Record>, JournalError> {
         let mut recorded = Vec::new();
         for effect in effects {
             match effect {
@@ -96,7 +113,15 @@ impl TaskManager {
                     let written = self.journal.append(record.event, record.ts_ms)?;
                     recorded.push(written);
                 }
-                Effect::RunStep { lesson, step, attempt, purpose: _, kind, outputs, timeout } => {
+                Effect::RunStep {
+                    lesson,
+                    step,
+                    attempt,
+                    purpose: _,
+                    kind,
+                    outputs,
+                    timeout,
+                } => {
                     let run = StepRun {
                         lesson: lesson.clone(),
                         step: step.clone(),
@@ -113,7 +138,12 @@ impl TaskManager {
                         token.cancel();
                     }
                 }
-                Effect::StartCheck { lesson, check, generation, spec } => {
+                Effect::StartCheck {
+                    lesson,
+                    check,
+                    generation,
+                    spec,
+                } => {
                     self.spawn_check(lesson, check, generation, spec, session);
                 }
                 Effect::CancelCheck { lesson, check } => {
@@ -121,7 +151,11 @@ impl TaskManager {
                         token.cancel();
                     }
                 }
-                Effect::EvaluateEntry { lesson, requires, objectives } => {
+                Effect::EvaluateEntry {
+                    lesson,
+                    requires,
+                    objectives,
+                } => {
                     self.spawn_entry(lesson, requires, objectives, session);
                 }
             }
@@ -151,7 +185,10 @@ impl TaskManager {
 
     fn spawn_step(&mut self, run: StepRun, attempt: u32) {
         let cancel = CancellationToken::new();
-        if let Some(old) = self.steps.insert((run.lesson.clone(), run.step.clone()), cancel.clone()) {
+        if let Some(old) = self
+            .steps
+            .insert((run.lesson.clone(), run.step.clone()), cancel.clone())
+        {
             old.cancel();
         }
         let (sink, mut log_rx) = LogSink::channel(self.services.redactor.clone());
@@ -160,13 +197,13 @@ impl TaskManager {
         let clock = Arc::clone(&self.services.clock);
         let (lesson, step) = (run.lesson.clone(), run.step.clone());
         let forward_tx = tx.clone();
-        let forward_sink = sink.clone();
+        let drops = sink.drop_counter();
         // Output is forwarded in batches so a chatty step costs one action per batch.
-        self.tracker.spawn(async move {
+        let forwarder = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(LOG_BATCH_LEN);
             let mut reported_drops = 0;
             while log_rx.recv_many(&mut batch, LOG_BATCH_LEN).await > 0 {
-                let dropped = forward_sink.dropped();
+                let dropped = drops.load(std::sync::atomic::Ordering::Relaxed);
                 let event = TaskEvent::StepLogged {
                     lesson: lesson.clone(),
                     step: step.clone(),
@@ -184,14 +221,38 @@ impl TaskManager {
             let outcome = executor.execute(&run, sink, cancel.clone()).await;
             let duration_ms = millis(clock.now().saturating_duration_since(started));
             cancel.cancel();
-            let msg = Msg::StepFinished { lesson: run.lesson, step: run.step, attempt, outcome, duration_ms };
+            // Everything the step printed is delivered before its result, so a reader that stops
+            // at the result has seen the whole output.
+            if tokio::time::timeout(LOG_DRAIN_TIMEOUT, forwarder)
+                .await
+                .is_err()
+            {
+                tracing::warn!(step = %run.step, "step output still flowing after the step ended");
+            }
+            let msg = Msg::StepFinished {
+                lesson: run.lesson,
+                step: run.step,
+                attempt,
+                outcome,
+                duration_ms,
+            };
             let _ = tx.send(TaskEvent::Engine(msg)).await;
         });
     }
 
-    fn spawn_check(&mut self, lesson: String, check: String, generation: u32, spec: CheckSpec, session: &Session) {
+    fn spawn_check(
+        &mut self,
+        lesson: String,
+        check: String,
+        generation: u32,
+        spec: CheckSpec,
+        session: &Session,
+    ) {
         let cancel = CancellationToken::new();
-        if let Some(old) = self.checks.insert((lesson.clone(), check.clone()), cancel.clone()) {
+        if let Some(old) = self
+            .checks
+            .insert((lesson.clone(), check.clone()), cancel.clone())
+        {
             old.cancel();
         }
         let ctx = self.probe_context(session);
@@ -210,15 +271,36 @@ impl TaskManager {
                     attempt,
                 }));
             };
-            let report = run_check(&spec, prober.as_ref(), &ctx, clock.as_ref(), cancel.clone(), &mut on_attempt).await;
+            let report = run_check(
+                &spec,
+                prober.as_ref(),
+                &ctx,
+                clock.as_ref(),
+                cancel.clone(),
+                &mut on_attempt,
+            )
+            .await;
             if cancel.is_cancelled() {
                 return;
             }
-            let _ = tx.send(TaskEvent::Engine(Msg::CheckFinished { lesson, check, generation, report })).await;
+            let _ = tx
+                .send(TaskEvent::Engine(Msg::CheckFinished {
+                    lesson,
+                    check,
+                    generation,
+                    report,
+                }))
+                .await;
         });
     }
 
-    fn spawn_entry(&mut self, lesson: String, requires: Vec<CheckSpec>, objectives: Vec<CheckSpec>, session: &Session) {
+    fn spawn_entry(
+        &mut self,
+        lesson: String,
+        requires: Vec<CheckSpec>,
+        objectives: Vec<CheckSpec>,
+        session: &Session,
+    ) {
         let ctx = self.probe_context(session);
         let tx = self.tx.clone();
         let prober = Arc::clone(&self.services.prober);
@@ -226,7 +308,12 @@ impl TaskManager {
             let mut required = Vec::new();
             for spec in &requires {
                 let o = prober.probe(&spec.kind, &ctx).await;
-                required.push(CheckReport { verdict: o.verdict, message: o.observed.clone(), observed: o.observed, attempts: 1 });
+                required.push(CheckReport {
+                    verdict: o.verdict,
+                    message: o.observed.clone(),
+                    observed: o.observed,
+                    attempts: 1,
+                });
             }
             let mut met = !objectives.is_empty();
             for spec in &objectives {
@@ -235,7 +322,11 @@ impl TaskManager {
                     break;
                 }
             }
-            let msg = Msg::EntryEvaluated { lesson, objectives_met: met, requires: required };
+            let msg = Msg::EntryEvaluated {
+                lesson,
+                objectives_met: met,
+                requires: required,
+            };
             let _ = tx.send(TaskEvent::Engine(msg)).await;
         });
     }
@@ -251,7 +342,10 @@ impl TaskManager {
     pub async fn shutdown(&mut self, grace: Duration) {
         self.cancel_all();
         self.tracker.close();
-        if tokio::time::timeout(grace, self.tracker.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.tracker.wait())
+            .await
+            .is_err()
+        {
             tracing::warn!("some tasks did not stop within {grace:?}");
         }
     }
@@ -268,7 +362,12 @@ pub async fn probe_once(prober: &dyn Prober, ctx: &ProbeContext, spec: &CheckSpe
     }
     .map(|m| m.replace("{{ observed }}", &o.observed))
     .unwrap_or_else(|| o.observed.clone());
-    CheckReport { verdict: o.verdict, observed: o.observed, message, attempts: 1 }
+    CheckReport {
+        verdict: o.verdict,
+        observed: o.observed,
+        message,
+        attempts: 1,
+    }
 }
 
 /// Whether a step outcome should be shown as an error line.
@@ -276,7 +375,10 @@ pub fn outcome_line(outcome: &StepOutcome) -> String {
     match outcome {
         StepOutcome::Succeeded { outputs } if outputs.is_empty() => "succeeded".to_string(),
         StepOutcome::Succeeded { outputs } => {
-            format!("succeeded; outputs: {}", outputs.keys().cloned().collect::<Vec<_>>().join(", "))
+            format!(
+                "succeeded; outputs: {}",
+                outputs.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
         }
         StepOutcome::Failed { message, .. } => format!("failed: {message}"),
         StepOutcome::Interrupted { reason } => format!("interrupted: {reason}"),

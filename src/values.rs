@@ -44,7 +44,12 @@ pub struct Values {
 
 impl Values {
     /// Resolve the course's secrets from the environment and teach them to the redactor.
-    pub fn load(course: &Course, vars: BTreeMap<String, String>, env: EnvLookup, redactor: &Redactor) -> Self {
+    pub fn load(
+        course: &Course,
+        vars: BTreeMap<String, String>,
+        env: EnvLookup,
+        redactor: &Redactor,
+    ) -> Self {
         let mut secrets = BTreeMap::new();
         for decl in &course.secrets {
             let generic = format!("CDC_WORKSHOP_SECRET_{}", decl.name.to_ascii_uppercase());

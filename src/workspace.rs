@@ -22,16 +22,25 @@ pub enum WorkspaceError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("the lessons in {source_desc} have {} problem(s):\n{}\n  run `cdc-workshop lint` for the full list", problems.len(), render(problems))]
-    Lessons { source_desc: String, problems: Vec<Diagnostic> },
+    Lessons {
+        source_desc: String,
+        problems: Vec<Diagnostic>,
+    },
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error("unknown track `{given}`; choose one of: {known}")]
     UnknownTrack { given: String, known: String },
     #[error("unknown component `{given}` for track `{track}`; choose from: {known}")]
-    UnknownComponent { given: String, track: String, known: String },
+    UnknownComponent {
+        given: String,
+        track: String,
+        known: String,
+    },
     #[error(transparent)]
     Probe(#[from] crate::runner::probe::ProbeError),
-    #[error("no workshop run yet: start one with `cdc-workshop` (the guide) or `cdc-workshop run --track aws`")]
+    #[error(
+        "no workshop run yet: start one with `cdc-workshop` (the guide) or `cdc-workshop run --track aws`"
+    )]
     NoRun,
 }
 
@@ -70,13 +79,22 @@ impl Workspace {
     pub fn open(overrides: &Overrides, env: EnvLookup) -> Result<Self, WorkspaceError> {
         let settings = Settings::load(overrides, env)?;
         let source = Self::lesson_source(&settings);
-        let course = load_course(&source)
-            .map_err(|problems| WorkspaceError::Lessons { source_desc: source.describe(), problems })?;
+        let course = load_course(&source).map_err(|problems| WorkspaceError::Lessons {
+            source_desc: source.describe(),
+            problems,
+        })?;
         let vars = settings.resolve_vars(&course, env)?;
         let redactor = Redactor::new();
         let values = Values::load(&course, vars, env, &redactor);
         let runs = Runs::new(&settings.dirs.data);
-        Ok(Self { settings, source, course: Arc::new(course), redactor, values, runs })
+        Ok(Self {
+            settings,
+            source,
+            course: Arc::new(course),
+            redactor,
+            values,
+            runs,
+        })
     }
 
     pub fn services(&self) -> Result<Services, WorkspaceError> {
@@ -93,11 +111,21 @@ impl Workspace {
     }
 
     /// Check a track id and component ids against the course.
-    pub fn validate_choice(&self, track: &str, components: &[String]) -> Result<(), WorkspaceError> {
+    pub fn validate_choice(
+        &self,
+        track: &str,
+        components: &[String],
+    ) -> Result<(), WorkspaceError> {
         let Some(t) = self.course.track(track) else {
             return Err(WorkspaceError::UnknownTrack {
                 given: track.to_string(),
-                known: self.course.tracks.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", "),
+                known: self
+                    .course
+                    .tracks
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         };
         for c in components {
@@ -105,7 +133,12 @@ impl Workspace {
                 return Err(WorkspaceError::UnknownComponent {
                     given: c.clone(),
                     track: track.to_string(),
-                    known: t.components.iter().map(|k| k.id.as_str()).collect::<Vec<_>>().join(", "),
+                    known: t
+                        .components
+                        .iter()
+                        .map(|k| k.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
         }
@@ -114,7 +147,9 @@ impl Workspace {
 
     /// Open the current run (replaying its journal), if there is one.
     pub fn open_current(&self) -> Result<Option<OpenedRun>, WorkspaceError> {
-        let Some(id) = self.runs.current() else { return Ok(None) };
+        let Some(id) = self.runs.current() else {
+            return Ok(None);
+        };
         let dir = self.runs.dir(&id);
         let opened = Journal::open(&dir)?;
         // A snapshot saves replay time; it is only trusted when the journal covers it.

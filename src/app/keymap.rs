@@ -54,15 +54,24 @@ pub struct Key {
 }
 
 const fn k(c: char) -> Key {
-    Key { code: KeyCode::Char(c), mods: KeyModifiers::NONE }
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::NONE,
+    }
 }
 
 const fn code(code: KeyCode) -> Key {
-    Key { code, mods: KeyModifiers::NONE }
+    Key {
+        code,
+        mods: KeyModifiers::NONE,
+    }
 }
 
 const fn ctrl(c: char) -> Key {
-    Key { code: KeyCode::Char(c), mods: KeyModifiers::CONTROL }
+    Key {
+        code: KeyCode::Char(c),
+        mods: KeyModifiers::CONTROL,
+    }
 }
 
 pub struct Binding {
@@ -81,49 +90,253 @@ const CONFIRM: &[Mode] = &[Mode::Confirm];
 
 /// The default bindings, in the order hints and help list them.
 pub const BINDINGS: &[Binding] = &[
-    Binding { modes: LESSON, keys: &[code(KeyCode::Enter), k('r')], intent: Intent::RunStep, hint: Some("run"), help: "Run the selected step (a manual step: confirm you did it)" },
-    Binding { modes: LESSON, keys: &[k('j'), code(KeyCode::Down)], intent: Intent::Down, hint: None, help: "Select the next step" },
-    Binding { modes: LESSON, keys: &[k('k'), code(KeyCode::Up)], intent: Intent::Up, hint: None, help: "Select the previous step" },
-    Binding { modes: LESSON, keys: &[k('h')], intent: Intent::NextHint, hint: Some("hint"), help: "Show the next hint for the selected step" },
-    Binding { modes: LESSON, keys: &[k('S')], intent: Intent::RevealSolution, hint: Some("solution"), help: "Reveal the solution of the selected step" },
-    Binding { modes: LESSON, keys: &[k('s')], intent: Intent::SkipStep, hint: Some("skip"), help: "Skip: run the solution, then verify (asks first)" },
-    Binding { modes: LESSON, keys: &[k('c')], intent: Intent::Recheck, hint: Some("recheck"), help: "Run the selected step's checks again" },
-    Binding { modes: LESSON, keys: &[k('x')], intent: Intent::CancelStep, hint: None, help: "Stop the running step (interrupt, then kill after a grace period)" },
-    Binding { modes: LESSON, keys: &[k('R')], intent: Intent::ResetStep, hint: None, help: "Reset: run the step's cleanup and mark it pending (asks first)" },
-    Binding { modes: LESSON, keys: &[k('y')], intent: Intent::CopyCommand, hint: Some("copy"), help: "Copy the selected step's command to the clipboard (OSC 52)" },
-    Binding { modes: LESSON, keys: &[k('1'), k('2'), k('3'), k('4'), k('5'), k('6'), k('7'), k('8'), k('9')], intent: Intent::CopyBlock(0), hint: None, help: "Copy code block 1–9 of the lesson (numbers shown on the blocks)" },
-    Binding { modes: LESSON, keys: &[k('n'), k(']')], intent: Intent::NextLesson, hint: Some("next lesson"), help: "Go to the next lesson" },
-    Binding { modes: LESSON, keys: &[k('p'), k('[')], intent: Intent::PrevLesson, hint: None, help: "Go to the previous lesson" },
-    Binding { modes: LESSON, keys: &[code(KeyCode::PageDown), k(' ')], intent: Intent::PageDown, hint: None, help: "Scroll the lesson down a page" },
-    Binding { modes: LESSON, keys: &[code(KeyCode::PageUp), k('b')], intent: Intent::PageUp, hint: None, help: "Scroll the lesson up a page" },
-    Binding { modes: LESSON, keys: &[k('J')], intent: Intent::ScrollDown, hint: None, help: "Scroll the lesson down a line (mouse wheel too)" },
-    Binding { modes: LESSON, keys: &[k('K')], intent: Intent::ScrollUp, hint: None, help: "Scroll the lesson up a line" },
-    Binding { modes: LESSON, keys: &[code(KeyCode::Home), k('g')], intent: Intent::Top, hint: None, help: "Scroll to the top of the lesson" },
-    Binding { modes: LESSON, keys: &[code(KeyCode::End), k('G')], intent: Intent::Bottom, hint: None, help: "Scroll to the end of the lesson" },
-    Binding { modes: LESSON, keys: &[k('l')], intent: Intent::ToggleLog, hint: Some("log"), help: "Enlarge or shrink the step log" },
-    Binding { modes: LESSON, keys: &[k('N')], intent: Intent::NewRun, hint: None, help: "Start a new run on another track (your current run is kept)" },
-    Binding { modes: WELCOME, keys: &[k('j'), code(KeyCode::Down)], intent: Intent::Down, hint: None, help: "Next track or component" },
-    Binding { modes: WELCOME, keys: &[k('k'), code(KeyCode::Up)], intent: Intent::Up, hint: None, help: "Previous track or component" },
-    Binding { modes: WELCOME, keys: &[code(KeyCode::Tab)], intent: Intent::SwitchPane, hint: Some("tracks/components"), help: "Switch between tracks and components" },
-    Binding { modes: WELCOME, keys: &[k(' ')], intent: Intent::ToggleComponent, hint: Some("toggle"), help: "Include or leave out the selected component" },
-    Binding { modes: WELCOME, keys: &[code(KeyCode::Enter)], intent: Intent::StartRun, hint: Some("start"), help: "Start the workshop on the selected track" },
-    Binding { modes: SCREENS, keys: &[k('?'), code(KeyCode::F(1))], intent: Intent::ToggleHelp, hint: Some("help"), help: "Show or hide this help" },
-    Binding { modes: SCREENS, keys: &[k('q'), ctrl('c')], intent: Intent::Quit, hint: Some("quit"), help: "Quit (progress is saved; asks first if a step is running)" },
-    Binding { modes: &[Mode::Help], keys: &[k('?'), code(KeyCode::Esc), k('q'), code(KeyCode::F(1))], intent: Intent::ToggleHelp, hint: Some("close"), help: "Close the help" },
-    Binding { modes: CONFIRM, keys: &[k('y'), code(KeyCode::Enter)], intent: Intent::Yes, hint: Some("yes"), help: "Confirm" },
-    Binding { modes: CONFIRM, keys: &[k('n'), code(KeyCode::Esc), k('q')], intent: Intent::No, hint: Some("no"), help: "Cancel" },
+    Binding {
+        modes: LESSON,
+        keys: &[code(KeyCode::Enter), k('r')],
+        intent: Intent::RunStep,
+        hint: Some("run"),
+        help: "Run the selected step (a manual step: confirm you did it)",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('j'), code(KeyCode::Down)],
+        intent: Intent::Down,
+        hint: None,
+        help: "Select the next step",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('k'), code(KeyCode::Up)],
+        intent: Intent::Up,
+        hint: None,
+        help: "Select the previous step",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('h')],
+        intent: Intent::NextHint,
+        hint: Some("hint"),
+        help: "Show the next hint for the selected step",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('S')],
+        intent: Intent::RevealSolution,
+        hint: Some("solution"),
+        help: "Reveal the solution of the selected step",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('s')],
+        intent: Intent::SkipStep,
+        hint: Some("skip"),
+        help: "Skip: run the solution, then verify (asks first)",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('c')],
+        intent: Intent::Recheck,
+        hint: Some("recheck"),
+        help: "Run the selected step's checks again",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('x')],
+        intent: Intent::CancelStep,
+        hint: None,
+        help: "Stop the running step (interrupt, then kill after a grace period)",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('R')],
+        intent: Intent::ResetStep,
+        hint: None,
+        help: "Reset: run the step's cleanup and mark it pending (asks first)",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('y')],
+        intent: Intent::CopyCommand,
+        hint: Some("copy"),
+        help: "Copy the selected step's command to the clipboard (OSC 52)",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[
+            k('1'),
+            k('2'),
+            k('3'),
+            k('4'),
+            k('5'),
+            k('6'),
+            k('7'),
+            k('8'),
+            k('9'),
+        ],
+        intent: Intent::CopyBlock(0),
+        hint: None,
+        help: "Copy code block 1–9 of the lesson (numbers shown on the blocks)",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('n'), k(']')],
+        intent: Intent::NextLesson,
+        hint: Some("next lesson"),
+        help: "Go to the next lesson",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('p'), k('[')],
+        intent: Intent::PrevLesson,
+        hint: None,
+        help: "Go to the previous lesson",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[code(KeyCode::PageDown), k(' ')],
+        intent: Intent::PageDown,
+        hint: None,
+        help: "Scroll the lesson down a page",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[code(KeyCode::PageUp), k('b')],
+        intent: Intent::PageUp,
+        hint: None,
+        help: "Scroll the lesson up a page",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('J')],
+        intent: Intent::ScrollDown,
+        hint: None,
+        help: "Scroll the lesson down a line (mouse wheel too)",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('K')],
+        intent: Intent::ScrollUp,
+        hint: None,
+        help: "Scroll the lesson up a line",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[code(KeyCode::Home), k('g')],
+        intent: Intent::Top,
+        hint: None,
+        help: "Scroll to the top of the lesson",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[code(KeyCode::End), k('G')],
+        intent: Intent::Bottom,
+        hint: None,
+        help: "Scroll to the end of the lesson",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('l')],
+        intent: Intent::ToggleLog,
+        hint: Some("log"),
+        help: "Enlarge or shrink the step log",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('N')],
+        intent: Intent::NewRun,
+        hint: None,
+        help: "Start a new run on another track (your current run is kept)",
+    },
+    Binding {
+        modes: WELCOME,
+        keys: &[k('j'), code(KeyCode::Down)],
+        intent: Intent::Down,
+        hint: None,
+        help: "Next track or component",
+    },
+    Binding {
+        modes: WELCOME,
+        keys: &[k('k'), code(KeyCode::Up)],
+        intent: Intent::Up,
+        hint: None,
+        help: "Previous track or component",
+    },
+    Binding {
+        modes: WELCOME,
+        keys: &[code(KeyCode::Tab)],
+        intent: Intent::SwitchPane,
+        hint: Some("tracks/components"),
+        help: "Switch between tracks and components",
+    },
+    Binding {
+        modes: WELCOME,
+        keys: &[k(' ')],
+        intent: Intent::ToggleComponent,
+        hint: Some("toggle"),
+        help: "Include or leave out the selected component",
+    },
+    Binding {
+        modes: WELCOME,
+        keys: &[code(KeyCode::Enter)],
+        intent: Intent::StartRun,
+        hint: Some("start"),
+        help: "Start the workshop on the selected track",
+    },
+    Binding {
+        modes: SCREENS,
+        keys: &[k('?'), code(KeyCode::F(1))],
+        intent: Intent::ToggleHelp,
+        hint: Some("help"),
+        help: "Show or hide this help",
+    },
+    Binding {
+        modes: SCREENS,
+        keys: &[k('q'), ctrl('c')],
+        intent: Intent::Quit,
+        hint: Some("quit"),
+        help: "Quit (progress is saved; asks first if a step is running)",
+    },
+    Binding {
+        modes: &[Mode::Help],
+        keys: &[k('?'), code(KeyCode::Esc), k('q'), code(KeyCode::F(1))],
+        intent: Intent::ToggleHelp,
+        hint: Some("close"),
+        help: "Close the help",
+    },
+    Binding {
+        modes: CONFIRM,
+        keys: &[k('y'), code(KeyCode::Enter)],
+        intent: Intent::Yes,
+        hint: Some("yes"),
+        help: "Confirm",
+    },
+    Binding {
+        modes: CONFIRM,
+        keys: &[k('n'), code(KeyCode::Esc), k('q')],
+        intent: Intent::No,
+        hint: Some("no"),
+        help: "Cancel",
+    },
 ];
 
 /// The intent bound to `event` in `mode`, if any.
 pub fn intent_for(mode: Mode, event: &KeyEvent) -> Option<Intent> {
     // Shift is implied by an upper-case char; only Ctrl and Alt distinguish bindings.
     let mods = event.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
-    BINDINGS.iter().filter(|b| b.modes.contains(&mode)).find_map(|b| {
-        b.keys.iter().find(|key| key.code == event.code && key.mods == mods).map(|key| match (b.intent, key.code) {
-            (Intent::CopyBlock(_), KeyCode::Char(c)) => Intent::CopyBlock(c.to_digit(10).map_or(0, |d| d as u8)),
-            (intent, _) => intent,
+    BINDINGS
+        .iter()
+        .filter(|b| b.modes.contains(&mode))
+        .find_map(|b| {
+            b.keys
+                .iter()
+                .find(|key| key.code == event.code && key.mods == mods)
+                .map(|key| match (b.intent, key.code) {
+                    (Intent::CopyBlock(_), KeyCode::Char(c)) => {
+                        Intent::CopyBlock(c.to_digit(10).map_or(0, |d| d as u8))
+                    }
+                    (intent, _) => intent,
+                })
         })
-    })
 }
 
 /// How a key is written for people.
@@ -145,7 +358,11 @@ pub fn key_label(key: &Key) -> String {
         KeyCode::Char(c) => c.to_string(),
         _ => "?".to_string(),
     };
-    if key.mods.contains(KeyModifiers::CONTROL) { format!("Ctrl-{base}") } else { base }
+    if key.mods.contains(KeyModifiers::CONTROL) {
+        format!("Ctrl-{base}")
+    } else {
+        base
+    }
 }
 
 /// Footer hints for a mode: the first key of each binding that has a hint.
@@ -180,18 +397,53 @@ mod tests {
     use super::*;
 
     fn press(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
-        KeyEvent { code, modifiers: mods, kind: KeyEventKind::Press, state: crossterm::event::KeyEventState::NONE }
+        KeyEvent {
+            code,
+            modifiers: mods,
+            kind: KeyEventKind::Press,
+            state: crossterm::event::KeyEventState::NONE,
+        }
     }
 
     #[test]
     fn keys_map_to_intents_per_mode() {
-        assert_eq!(intent_for(Mode::Lesson, &press(KeyCode::Enter, KeyModifiers::NONE)), Some(Intent::RunStep));
-        assert_eq!(intent_for(Mode::Welcome, &press(KeyCode::Enter, KeyModifiers::NONE)), Some(Intent::StartRun));
-        assert_eq!(intent_for(Mode::Lesson, &press(KeyCode::Char('S'), KeyModifiers::SHIFT)), Some(Intent::RevealSolution));
-        assert_eq!(intent_for(Mode::Lesson, &press(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Intent::Quit));
-        assert_eq!(intent_for(Mode::Lesson, &press(KeyCode::Char('c'), KeyModifiers::NONE)), Some(Intent::Recheck));
-        assert_eq!(intent_for(Mode::Lesson, &press(KeyCode::Char('7'), KeyModifiers::NONE)), Some(Intent::CopyBlock(7)));
-        assert_eq!(intent_for(Mode::Confirm, &press(KeyCode::Char('r'), KeyModifiers::NONE)), None);
+        assert_eq!(
+            intent_for(Mode::Lesson, &press(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Intent::RunStep)
+        );
+        assert_eq!(
+            intent_for(Mode::Welcome, &press(KeyCode::Enter, KeyModifiers::NONE)),
+            Some(Intent::StartRun)
+        );
+        assert_eq!(
+            intent_for(
+                Mode::Lesson,
+                &press(KeyCode::Char('S'), KeyModifiers::SHIFT)
+            ),
+            Some(Intent::RevealSolution)
+        );
+        assert_eq!(
+            intent_for(
+                Mode::Lesson,
+                &press(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            ),
+            Some(Intent::Quit)
+        );
+        assert_eq!(
+            intent_for(Mode::Lesson, &press(KeyCode::Char('c'), KeyModifiers::NONE)),
+            Some(Intent::Recheck)
+        );
+        assert_eq!(
+            intent_for(Mode::Lesson, &press(KeyCode::Char('7'), KeyModifiers::NONE)),
+            Some(Intent::CopyBlock(7))
+        );
+        assert_eq!(
+            intent_for(
+                Mode::Confirm,
+                &press(KeyCode::Char('r'), KeyModifiers::NONE)
+            ),
+            None
+        );
     }
 
     #[test]
@@ -215,6 +467,9 @@ mod tests {
         let help = help_entries(Mode::Lesson);
         assert!(help.iter().any(|(k, _)| k == "↵ r"));
         assert!(help.iter().any(|(k, _)| k == "1–9"));
-        assert!(help.iter().any(|(k, d)| k == "q Ctrl-c" && d.starts_with("Quit")));
+        assert!(
+            help.iter()
+                .any(|(k, d)| k == "q Ctrl-c" && d.starts_with("Quit"))
+        );
     }
 }

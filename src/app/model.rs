@@ -97,7 +97,11 @@ pub struct Model {
 
 impl Model {
     pub fn new(course: Arc<Course>, values: Values, theme: Theme, width: u16, height: u16) -> Self {
-        let chosen = course.tracks.iter().map(|t| (t.id.clone(), t.default_components())).collect();
+        let chosen = course
+            .tracks
+            .iter()
+            .map(|t| (t.id.clone(), t.default_components()))
+            .collect();
         Self {
             course,
             values,
@@ -105,7 +109,12 @@ impl Model {
             run: None,
             screen: Screen::Welcome,
             overlay: None,
-            welcome: WelcomeState { track: 0, component: 0, pane: WelcomePane::Tracks, chosen },
+            welcome: WelcomeState {
+                track: 0,
+                component: 0,
+                pane: WelcomePane::Tracks,
+                chosen,
+            },
             lesson: LessonState::default(),
             logs: BTreeMap::new(),
             notices: Vec::new(),
@@ -130,7 +139,9 @@ impl Model {
     }
 
     pub fn steps(&self) -> Vec<&Step> {
-        self.viewing().map(|l| l.steps().collect()).unwrap_or_default()
+        self.viewing()
+            .map(|l| l.steps().collect())
+            .unwrap_or_default()
     }
 
     pub fn selected_step(&self) -> Option<&Step> {
@@ -138,12 +149,16 @@ impl Model {
     }
 
     pub fn step_state(&self, lesson: &str, step: &str) -> StepState {
-        self.engine().map_or(StepState::Pending, |e| e.session().step_state(lesson, step))
+        self.engine()
+            .map_or(StepState::Pending, |e| e.session().step_state(lesson, step))
     }
 
     pub fn any_running(&self) -> bool {
         self.engine().is_some_and(|e| {
-            e.session().lessons.values().any(|l| l.steps.values().any(|s| s.state == StepState::Running))
+            e.session()
+                .lessons
+                .values()
+                .any(|l| l.steps.values().any(|s| s.state == StepState::Running))
         })
     }
 
@@ -164,7 +179,13 @@ impl Model {
     }
 
     pub fn notify(&mut self, text: impl Into<String>, is_error: bool) {
-        self.notices.push((Notice { text: text.into(), is_error }, self.tick + NOTICE_TICKS));
+        self.notices.push((
+            Notice {
+                text: text.into(),
+                is_error,
+            },
+            self.tick + NOTICE_TICKS,
+        ));
         self.dirty = true;
     }
 }

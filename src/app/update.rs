@@ -3,7 +3,9 @@
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::keymap::{Intent, Mode, intent_for};
-use super::model::{Confirm, Model, Overlay, Pending, RunView, STEP_LOG_LINES, Screen, WelcomePane};
+use super::model::{
+    Confirm, Model, Overlay, Pending, RunView, STEP_LOG_LINES, Screen, WelcomePane,
+};
 use crate::engine::{Effect, Engine, Msg, StepState};
 use crate::lesson::StepKind;
 use crate::tasks::TaskEvent;
@@ -22,14 +24,21 @@ pub enum Action {
     /// SIGTERM/SIGHUP: leave now, interrupting what runs.
     Terminate,
     /// The loop created (or opened) a run; the engine comes with the effects that started it.
-    RunOpened { id: String, engine: Box<Engine>, effects: Vec<Effect> },
+    RunOpened {
+        id: String,
+        engine: Box<Engine>,
+        effects: Vec<Effect>,
+    },
 }
 
 /// Side effects the loop performs.
 #[derive(Debug)]
 pub enum AppEffect {
     Engine(Effect),
-    StartRun { track: String, components: Vec<String> },
+    StartRun {
+        track: String,
+        components: Vec<String>,
+    },
     /// Put text on the clipboard with OSC 52.
     Copy(String),
     Quit,
@@ -47,8 +56,16 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
             rebuild_doc(model);
         }
         Action::Task(TaskEvent::Engine(msg)) => engine(model, msg, &mut fx),
-        Action::Task(TaskEvent::StepLogged { step, lines, dropped, .. }) => {
-            let buf = model.logs.entry(step).or_insert_with(|| LogBuffer::new(STEP_LOG_LINES));
+        Action::Task(TaskEvent::StepLogged {
+            step,
+            lines,
+            dropped,
+            ..
+        }) => {
+            let buf = model
+                .logs
+                .entry(step)
+                .or_insert_with(|| LogBuffer::new(STEP_LOG_LINES));
             for line in lines {
                 buf.push(line.stream, line.text);
             }
@@ -62,7 +79,9 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
             model.notices.retain(|(_, until)| *until > tick);
             let busy = model.engine().is_some_and(|e| {
                 e.session().lessons.values().any(|l| {
-                    l.steps.values().any(|s| matches!(s.state, StepState::Running | StepState::Verifying))
+                    l.steps
+                        .values()
+                        .any(|s| matches!(s.state, StepState::Running | StepState::Verifying))
                 })
             });
             if busy {
@@ -76,14 +95,20 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
             model.quit = true;
             fx.push(AppEffect::Quit);
         }
-        Action::RunOpened { id, engine: e, effects } => {
+        Action::RunOpened {
+            id,
+            engine: e,
+            effects,
+        } => {
             model.run = Some(RunView { id, engine: *e });
             fx.extend(effects.into_iter().map(AppEffect::Engine));
             take_notices(model);
             model.screen = Screen::Lesson;
             model.overlay = None;
             model.logs.clear();
-            let current = model.engine().and_then(|e| e.session().current_lesson.clone());
+            let current = model
+                .engine()
+                .and_then(|e| e.session().current_lesson.clone());
             let first = model.plan().first().map(|l| l.id.clone());
             if let Some(lesson) = current.or(first) {
                 view_lesson(model, &lesson);
@@ -105,7 +130,9 @@ fn mode(model: &Model) -> Mode {
 
 fn on_key(model: &mut Model, key: &KeyEvent, fx: &mut Vec<AppEffect>) {
     let mode = mode(model);
-    let Some(intent) = intent_for(mode, key) else { return };
+    let Some(intent) = intent_for(mode, key) else {
+        return;
+    };
     match mode {
         Mode::Help => model.overlay = None,
         Mode::Confirm => confirm(model, intent == Intent::Yes, fx),
@@ -115,7 +142,9 @@ fn on_key(model: &mut Model, key: &KeyEvent, fx: &mut Vec<AppEffect>) {
 }
 
 fn confirm(model: &mut Model, yes: bool, fx: &mut Vec<AppEffect>) {
-    let Some(Overlay::Confirm(c)) = model.overlay.take() else { return };
+    let Some(Overlay::Confirm(c)) = model.overlay.take() else {
+        return;
+    };
     if !yes {
         return;
     }
@@ -135,7 +164,11 @@ fn quit(model: &mut Model, fx: &mut Vec<AppEffect>) {
 }
 
 fn ask(model: &mut Model, title: impl Into<String>, lines: Vec<String>, on_yes: Pending) {
-    model.overlay = Some(Overlay::Confirm(Confirm { title: title.into(), lines, on_yes }));
+    model.overlay = Some(Overlay::Confirm(Confirm {
+        title: title.into(),
+        lines,
+        on_yes,
+    }));
 }
 
 fn welcome(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
@@ -163,7 +196,8 @@ fn welcome(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                     model.welcome.component = 0;
                 }
                 WelcomePane::Components => {
-                    model.welcome.component = step_index(model.welcome.component, track.components.len(), down);
+                    model.welcome.component =
+                        step_index(model.welcome.component, track.components.len(), down);
                 }
             }
         }
@@ -182,8 +216,16 @@ fn welcome(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
             }
         }
         Intent::StartRun => {
-            let components = model.welcome.chosen.get(&track.id).cloned().unwrap_or_default();
-            fx.push(AppEffect::StartRun { track: track.id.clone(), components });
+            let components = model
+                .welcome
+                .chosen
+                .get(&track.id)
+                .cloned()
+                .unwrap_or_default();
+            fx.push(AppEffect::StartRun {
+                track: track.id.clone(),
+                components,
+            });
         }
         _ => {}
     }
@@ -202,7 +244,11 @@ fn step_index(i: usize, len: usize, down: bool) -> usize {
 fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
     let lesson_id = model.lesson.viewing.clone();
     let selected = model.selected_step().cloned();
-    let step_msg = |f: fn(String, String) -> Msg| selected.as_ref().map(|s| f(lesson_id.clone(), s.id.clone()));
+    let step_msg = |f: fn(String, String) -> Msg| {
+        selected
+            .as_ref()
+            .map(|s| f(lesson_id.clone(), s.id.clone()))
+    };
     match intent {
         Intent::Quit => {
             if model.any_running() {
@@ -210,7 +256,8 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                     model,
                     "Quit while a step is running?",
                     vec![
-                        "The running step will be interrupted; run it again when you come back.".to_string(),
+                        "The running step will be interrupted; run it again when you come back."
+                            .to_string(),
                         "Everything else is saved.".to_string(),
                     ],
                     Pending::Quit,
@@ -233,15 +280,32 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
         Intent::Bottom => scroll(model, i32::MAX / 2),
         Intent::RunStep => {
             let Some(step) = selected else {
-                model.notify("this lesson has no steps: read on, then press n for the next lesson", false);
+                model.notify(
+                    "this lesson has no steps: read on, then press n for the next lesson",
+                    false,
+                );
                 return;
             };
             match model.step_state(&lesson_id, &step.id) {
                 StepState::Running => model.notify("this step is running; x stops it", false),
                 _ if matches!(step.kind, StepKind::Manual(_)) => {
-                    engine(model, Msg::ConfirmStep { lesson: lesson_id, step: step.id }, fx);
+                    engine(
+                        model,
+                        Msg::ConfirmStep {
+                            lesson: lesson_id,
+                            step: step.id,
+                        },
+                        fx,
+                    );
                 }
-                _ => engine(model, Msg::StartStep { lesson: lesson_id, step: step.id }, fx),
+                _ => engine(
+                    model,
+                    Msg::StartStep {
+                        lesson: lesson_id,
+                        step: step.id,
+                    },
+                    fx,
+                ),
             }
         }
         Intent::SkipStep => {
@@ -251,27 +315,39 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                 .and_then(|l| l.solution_for(&step.id))
                 .and_then(|s| s.run.as_ref())
                 .map_or_else(
-                    || "There is no solution to run: the step's checks decide whether it is done.".to_string(),
+                    || {
+                        "There is no solution to run: the step's checks decide whether it is done."
+                            .to_string()
+                    },
                     |k| format!("This runs the solution: {}", kind_display(model, k)),
                 );
             ask(
                 model,
                 format!("Skip “{}”?", step.title),
                 vec![what, "Then its checks verify the result.".to_string()],
-                Pending::Skip { lesson: lesson_id, step: step.id },
+                Pending::Skip {
+                    lesson: lesson_id,
+                    step: step.id,
+                },
             );
         }
         Intent::ResetStep => {
             let Some(step) = selected else { return };
-            let what = model.viewing().and_then(|l| l.cleanup_for(&step.id)).map_or_else(
-                || "There is no cleanup: the step goes back to pending.".to_string(),
-                |c| format!("This runs the cleanup: {}", kind_display(model, &c.run)),
-            );
+            let what = model
+                .viewing()
+                .and_then(|l| l.cleanup_for(&step.id))
+                .map_or_else(
+                    || "There is no cleanup: the step goes back to pending.".to_string(),
+                    |c| format!("This runs the cleanup: {}", kind_display(model, &c.run)),
+                );
             ask(
                 model,
                 format!("Reset “{}”?", step.title),
                 vec![what],
-                Pending::Reset { lesson: lesson_id, step: step.id },
+                Pending::Reset {
+                    lesson: lesson_id,
+                    step: step.id,
+                },
             );
         }
         Intent::NextHint => {
@@ -288,7 +364,14 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
             let Some(step) = selected else { return };
             match model.step_state(&lesson_id, &step.id) {
                 StepState::Failed | StepState::Done => {
-                    engine(model, Msg::RecheckStep { lesson: lesson_id, step: step.id }, fx);
+                    engine(
+                        model,
+                        Msg::RecheckStep {
+                            lesson: lesson_id,
+                            step: step.id,
+                        },
+                        fx,
+                    );
                 }
                 _ => model.notify("run the step first; its checks start by themselves", false),
             }
@@ -304,7 +387,10 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                 StepKind::Shell(_) => {
                     let text = kind_display(model, &step.kind);
                     fx.push(AppEffect::Copy(text));
-                    model.notify("command copied (secrets stay masked: they live in the step's environment)", false);
+                    model.notify(
+                        "command copied (secrets stay masked: they live in the step's environment)",
+                        false,
+                    );
                 }
                 StepKind::Manual(_) => model.notify("a manual step has no command to copy", false),
             }
@@ -318,15 +404,34 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
         },
         Intent::NextLesson | Intent::PrevLesson => {
             let plan: Vec<String> = model.plan().iter().map(|l| l.id.clone()).collect();
-            let Some(i) = plan.iter().position(|l| *l == lesson_id) else { return };
-            let target = if intent == Intent::NextLesson { plan.get(i + 1) } else { i.checked_sub(1).and_then(|j| plan.get(j)) };
+            let Some(i) = plan.iter().position(|l| *l == lesson_id) else {
+                return;
+            };
+            let target = if intent == Intent::NextLesson {
+                plan.get(i + 1)
+            } else {
+                i.checked_sub(1).and_then(|j| plan.get(j))
+            };
             match target.cloned() {
                 Some(next) => {
-                    let done = model.engine().is_some_and(|e| e.session().is_completed(&lesson_id));
+                    let done = model
+                        .engine()
+                        .is_some_and(|e| e.session().is_completed(&lesson_id));
                     if intent == Intent::NextLesson && !done {
-                        model.notify(format!("“{lesson_id}” is not complete yet; you can come back to it with p"), false);
+                        model.notify(
+                            format!(
+                                "“{lesson_id}” is not complete yet; you can come back to it with p"
+                            ),
+                            false,
+                        );
                     }
-                    engine(model, Msg::EnterLesson { lesson: next.clone() }, fx);
+                    engine(
+                        model,
+                        Msg::EnterLesson {
+                            lesson: next.clone(),
+                        },
+                        fx,
+                    );
                     view_lesson(model, &next);
                 }
                 None if intent == Intent::NextLesson => {
@@ -351,7 +456,10 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
 
 /// A step kind as the participant sees it (secrets masked).
 fn kind_display(model: &Model, kind: &StepKind) -> String {
-    let session = model.engine().map(|e| e.session().clone()).unwrap_or_default();
+    let session = model
+        .engine()
+        .map(|e| e.session().clone())
+        .unwrap_or_default();
     let values = model.values.snapshot(&session);
     match kind {
         StepKind::Shell(s) => s.command.display(values.as_ref()),
@@ -361,16 +469,24 @@ fn kind_display(model: &Model, kind: &StepKind) -> String {
 
 fn engine(model: &mut Model, msg: Msg, fx: &mut Vec<AppEffect>) {
     let now = model.now_ms;
-    let Some(run) = model.run.as_mut() else { return };
+    let Some(run) = model.run.as_mut() else {
+        return;
+    };
     let before_done = done_steps(&run.engine, &model.lesson.viewing);
     let effects = run.engine.update(msg, now);
     fx.extend(effects.into_iter().map(AppEffect::Engine));
     take_notices(model);
     // When the selected step completes, move on to the next one that still needs doing.
-    let after_done = model.engine().map(|e| done_steps(e, &model.lesson.viewing)).unwrap_or_default();
+    let after_done = model
+        .engine()
+        .map(|e| done_steps(e, &model.lesson.viewing))
+        .unwrap_or_default();
     if after_done > before_done {
         select_first_open(model);
-        if model.engine().is_some_and(|e| e.session().is_completed(&model.lesson.viewing)) {
+        if model
+            .engine()
+            .is_some_and(|e| e.session().is_completed(&model.lesson.viewing))
+        {
             model.notify("lesson complete: press n for the next one", false);
         }
     }
@@ -378,11 +494,20 @@ fn engine(model: &mut Model, msg: Msg, fx: &mut Vec<AppEffect>) {
 }
 
 fn done_steps(engine: &Engine, lesson: &str) -> usize {
-    engine.session().lesson(lesson).map_or(0, |l| l.steps.values().filter(|s| s.state == StepState::Done).count())
+    engine.session().lesson(lesson).map_or(0, |l| {
+        l.steps
+            .values()
+            .filter(|s| s.state == StepState::Done)
+            .count()
+    })
 }
 
 fn take_notices(model: &mut Model) {
-    let notices = model.run.as_mut().map(|r| r.engine.take_notices()).unwrap_or_default();
+    let notices = model
+        .run
+        .as_mut()
+        .map(|r| r.engine.take_notices())
+        .unwrap_or_default();
     for n in notices {
         model.notify(n.text, n.is_error);
     }
@@ -400,34 +525,56 @@ fn view_lesson(model: &mut Model, lesson: &str) {
 fn select_first_open(model: &mut Model) {
     let lesson = model.lesson.viewing.clone();
     let steps: Vec<String> = model.steps().iter().map(|s| s.id.clone()).collect();
-    if let Some(i) = steps.iter().position(|s| model.step_state(&lesson, s) != StepState::Done) {
+    if let Some(i) = steps
+        .iter()
+        .position(|s| model.step_state(&lesson, s) != StepState::Done)
+    {
         model.lesson.selected = i;
     }
 }
 
 /// Rows available to the lesson document at the current size.
 pub fn doc_height(model: &Model) -> u16 {
-    crate::ui::layout::lesson_areas(model.width, model.height, model.lesson.log_expanded).doc.height
+    crate::ui::layout::lesson_areas(model.width, model.height, model.lesson.log_expanded)
+        .doc
+        .height
 }
 
 fn rebuild_doc(model: &mut Model) {
-    let width = crate::ui::layout::lesson_areas(model.width, model.height, model.lesson.log_expanded).doc.width;
+    let width =
+        crate::ui::layout::lesson_areas(model.width, model.height, model.lesson.log_expanded)
+            .doc
+            .width;
     model.doc = lesson_doc::build(model, width);
 }
 
 fn scroll(model: &mut Model, delta: i32) {
-    let max = i32::try_from(model.doc.lines.len()).unwrap_or(i32::MAX).saturating_sub(i32::from(doc_height(model)));
+    let max = i32::try_from(model.doc.lines.len())
+        .unwrap_or(i32::MAX)
+        .saturating_sub(i32::from(doc_height(model)));
     let next = (i32::from(model.lesson.scroll) + delta).clamp(0, max.max(0));
     model.lesson.scroll = u16::try_from(next).unwrap_or(u16::MAX);
 }
 
 /// Keep the selected step's card in view, a few lines below the top.
 fn scroll_to_selected(model: &mut Model) {
-    let Some(step) = model.selected_step().map(|s| s.id.clone()) else { return };
-    let Some(row) = model.doc.step_rows.iter().find(|(id, _)| *id == step).map(|(_, r)| *r) else { return };
+    let Some(step) = model.selected_step().map(|s| s.id.clone()) else {
+        return;
+    };
+    let Some(row) = model
+        .doc
+        .step_rows
+        .iter()
+        .find(|(id, _)| *id == step)
+        .map(|(_, r)| *r)
+    else {
+        return;
+    };
     let height = doc_height(model);
     let row = u16::try_from(row).unwrap_or(u16::MAX);
-    if row < model.lesson.scroll || row >= model.lesson.scroll.saturating_add(height.saturating_sub(4)) {
+    if row < model.lesson.scroll
+        || row >= model.lesson.scroll.saturating_add(height.saturating_sub(4))
+    {
         model.lesson.scroll = row.saturating_sub(2);
         scroll(model, 0);
     }

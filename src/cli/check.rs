@@ -17,7 +17,11 @@ use super::{CheckArgs, CliError, Exit};
 
 pub fn run(overrides: &Overrides, env: EnvLookup, args: &CheckArgs) -> Result<Exit, CliError> {
     let ws = Workspace::open(overrides, env)?;
-    let _log = crate::logging::init(&ws.settings.dirs.logs(), &ws.settings.log_level, ws.redactor.clone())?;
+    let _log = crate::logging::init(
+        &ws.settings.dirs.logs(),
+        &ws.settings.log_level,
+        ws.redactor.clone(),
+    )?;
     let opened = ws.open_current()?;
     let (session, run_id) = match &opened {
         Some(o) => (o.engine.session().clone(), Some(o.id.clone())),
@@ -25,7 +29,9 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &CheckArgs) -> Result<Ex
     };
     let selected = select(&ws.course, &session, &args.ids)?;
     if selected.is_empty() {
-        eprintln!("no checks to run: name check ids, or start a run so the current lesson is known");
+        eprintln!(
+            "no checks to run: name check ids, or start a run so the current lesson is known"
+        );
         return Ok(Exit::Success);
     }
     let ctx = ProbeContext {
@@ -39,7 +45,15 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &CheckArgs) -> Result<Ex
         for (lesson, check) in &selected {
             let report = if args.wait {
                 let mut quiet = |_| {};
-                run_check(&check.spec, services.prober.as_ref(), &ctx, services.clock.as_ref(), CancellationToken::new(), &mut quiet).await
+                run_check(
+                    &check.spec,
+                    services.prober.as_ref(),
+                    &ctx,
+                    services.clock.as_ref(),
+                    CancellationToken::new(),
+                    &mut quiet,
+                )
+                .await
             } else {
                 probe_once(services.prober.as_ref(), &ctx, &check.spec).await
             };
@@ -62,7 +76,11 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &CheckArgs) -> Result<Ex
                     Verdict::Fail => "FAIL",
                     Verdict::Pending => "PEND",
                 };
-                let message = if r.message.is_empty() || r.message == r.observed { String::new() } else { format!(" — {}", r.message) };
+                let message = if r.message.is_empty() || r.message == r.observed {
+                    String::new()
+                } else {
+                    format!(" — {}", r.message)
+                };
                 println!("{label}  {lesson}/{check}: {}{message}", r.observed);
             }
         }
@@ -71,11 +89,20 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &CheckArgs) -> Result<Ex
 }
 
 /// The checks named by `ids` (`check` or `lesson/check`), or every check of the current lesson.
-fn select(course: &Course, session: &Session, ids: &[String]) -> Result<Vec<(String, Check)>, CliError> {
-    let all: Vec<(String, Check)> =
-        course.lessons.iter().flat_map(|l| l.checks().map(move |c| (l.id.clone(), c.clone()))).collect();
+fn select(
+    course: &Course,
+    session: &Session,
+    ids: &[String],
+) -> Result<Vec<(String, Check)>, CliError> {
+    let all: Vec<(String, Check)> = course
+        .lessons
+        .iter()
+        .flat_map(|l| l.checks().map(move |c| (l.id.clone(), c.clone())))
+        .collect();
     if ids.is_empty() {
-        let Some(current) = &session.current_lesson else { return Ok(Vec::new()) };
+        let Some(current) = &session.current_lesson else {
+            return Ok(Vec::new());
+        };
         return Ok(all.into_iter().filter(|(l, _)| l == current).collect());
     }
     let mut out = Vec::new();
@@ -90,7 +117,10 @@ fn select(course: &Course, session: &Session, ids: &[String]) -> Result<Vec<(Str
             .collect();
         if found.is_empty() {
             let known: Vec<String> = all.iter().map(|(l, c)| format!("{l}/{}", c.id)).collect();
-            return Err(CliError::Usage(format!("no check `{id}`; known checks: {}", known.join(", "))));
+            return Err(CliError::Usage(format!(
+                "no check `{id}`; known checks: {}",
+                known.join(", ")
+            )));
         }
         out.extend(found);
     }

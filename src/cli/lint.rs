@@ -10,7 +10,8 @@ use crate::workspace::Workspace;
 use super::{CliError, Exit};
 
 pub fn run(overrides: &Overrides, env: EnvLookup) -> Result<Exit, CliError> {
-    let settings = Settings::load(overrides, env).map_err(crate::workspace::WorkspaceError::from)?;
+    let settings =
+        Settings::load(overrides, env).map_err(crate::workspace::WorkspaceError::from)?;
     let source = Workspace::lesson_source(&settings);
     let problems = lint::lint(&source);
     for d in &problems {
@@ -31,5 +32,10 @@ fn located(source: &LessonSource, d: &Diagnostic) -> String {
         LessonSource::Directory(dir) => dir.clone(),
         _ => PathBuf::from("lessons"),
     };
-    format!("{}:{}: {}", root.join(&d.pos.file).display(), d.pos.line, d.message)
+    format!(
+        "{}:{}: {}",
+        root.join(&d.pos.file).display(),
+        d.pos.line,
+        d.message
+    )
 }

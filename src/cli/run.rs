@@ -27,7 +27,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
 pub fn run(overrides: &Overrides, env: EnvLookup, args: &RunArgs) -> Result<Exit, CliError> {
     let ws = Workspace::open(overrides, env)?;
-    let _log = crate::logging::init(&ws.settings.dirs.logs(), &ws.settings.log_level, ws.redactor.clone())?;
+    let _log = crate::logging::init(
+        &ws.settings.dirs.logs(),
+        &ws.settings.log_level,
+        ws.redactor.clone(),
+    )?;
     super::runtime()?.block_on(drive(ws, args))
 }
 
@@ -54,16 +58,23 @@ async fn drive(ws: Workspace, args: &RunArgs) -> Result<Exit, CliError> {
         None => {
             let Some(track) = args.track.clone() else {
                 return Err(CliError::Usage(
-                    "no run to resume: choose a track, e.g. `cdc-workshop run --track aws`".to_string(),
+                    "no run to resume: choose a track, e.g. `cdc-workshop run --track aws`"
+                        .to_string(),
                 ));
             };
             let components = match &args.components {
                 Some(c) => c.clone(),
-                None => ws.course.track(&track).map(|t| t.default_components()).unwrap_or_default(),
+                None => ws
+                    .course
+                    .track(&track)
+                    .map(|t| t.default_components())
+                    .unwrap_or_default(),
             };
             ws.validate_choice(&track, &components)?;
             let mut opened = ws.create_run(clock.wall_ms())?;
-            let effects = opened.engine.start_run(&track, &components, clock.wall_ms());
+            let effects = opened
+                .engine
+                .start_run(&track, &components, clock.wall_ms());
             (opened, effects)
         }
     };
@@ -71,7 +82,13 @@ async fn drive(ws: Workspace, args: &RunArgs) -> Result<Exit, CliError> {
         if !opened.engine.plan().iter().any(|l| &l.id == to) {
             return Err(WorkspaceError::UnknownTrack {
                 given: format!("--to {to}"),
-                known: opened.engine.plan().iter().map(|l| l.id.as_str()).collect::<Vec<_>>().join(", "),
+                known: opened
+                    .engine
+                    .plan()
+                    .iter()
+                    .map(|l| l.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }
             .into());
         }
@@ -79,7 +96,14 @@ async fn drive(ws: Workspace, args: &RunArgs) -> Result<Exit, CliError> {
 
     let work_dir = ws.work_dir(&opened.id);
     let (tasks, rx) = TaskManager::new(ws.services()?, ws.values.clone(), work_dir, opened.journal);
-    let mut driver = Driver { engine: opened.engine, tasks, rx, clock, format: args.format, interrupted: false };
+    let mut driver = Driver {
+        engine: opened.engine,
+        tasks,
+        rx,
+        clock,
+        format: args.format,
+        interrupted: false,
+    };
     driver.perform(first_effects)?;
     let result = driver.walk(args).await;
     driver.tasks.snapshot(driver.engine.session());
@@ -110,7 +134,9 @@ impl Driver {
         for n in self.engine.take_notices() {
             match self.format {
                 Format::Text => eprintln!("{}", n.text),
-                Format::Json => json_line(&json!({"type": "notice", "text": n.text, "error": n.is_error})),
+                Format::Json => {
+                    json_line(&json!({"type": "notice", "text": n.text, "error": n.is_error}))
+                }
             }
         }
         Ok(())
@@ -181,7 +207,9 @@ impl Driver {
             .unwrap_or(0);
         for lesson_id in plan.iter().skip(start) {
             if self.engine.session().current_lesson.as_deref() != Some(lesson_id.as_str()) {
-                self.dispatch(Msg::EnterLesson { lesson: lesson_id.clone() })?;
+                self.dispatch(Msg::EnterLesson {
+                    lesson: lesson_id.clone(),
+                })?;
             }
             if let Some(exit) = self.walk_lesson(lesson_id, args).await? {
                 return Ok(exit);
@@ -197,15 +225,29 @@ impl Driver {
     }
 
     /// Returns an exit status when the run must stop in this lesson.
-    async fn walk_lesson(&mut self, lesson_id: &str, args: &RunArgs) -> Result<Option<Exit>, CliError> {
-        let Some(lesson) = self.engine.course().lesson(lesson_id).cloned() else { return Ok(None) };
+    async fn walk_lesson(
+        &mut self,
+        lesson_id: &str,
+        args: &RunArgs,
+    ) -> Result<Option<Exit>, CliError> {
+        let Some(lesson) = self.engine.course().lesson(lesson_id).cloned() else {
+            return Ok(None);
+        };
         if self.format == Format::Text {
-            println!("\n▶ {} — {} (about {})", lesson.id, lesson.title, humantime::format_duration(lesson.estimate));
+            println!(
+                "\n▶ {} — {} (about {})",
+                lesson.id,
+                lesson.title,
+                humantime::format_duration(lesson.estimate)
+            );
         }
         // Let objectives be evaluated first: a lesson whose end state holds needs no steps.
         if !lesson.objectives.is_empty() && !self.engine.session().is_completed(lesson_id) {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-            while !self.entry_evaluated(lesson_id) && tokio::time::Instant::now() < deadline && !self.interrupted {
+            while !self.entry_evaluated(lesson_id)
+                && tokio::time::Instant::now() < deadline
+                && !self.interrupted
+            {
                 self.pump().await?;
             }
         }
@@ -226,12 +268,21 @@ impl Driver {
                         );
                         return Ok(Some(Exit::Failure));
                     }
-                    self.dispatch(Msg::ConfirmStep { lesson: lesson_id.to_string(), step: step.id.clone() })?;
+                    self.dispatch(Msg::ConfirmStep {
+                        lesson: lesson_id.to_string(),
+                        step: step.id.clone(),
+                    })?;
                 } else {
-                    self.dispatch(Msg::StartStep { lesson: lesson_id.to_string(), step: step.id.clone() })?;
+                    self.dispatch(Msg::StartStep {
+                        lesson: lesson_id.to_string(),
+                        step: step.id.clone(),
+                    })?;
                 }
             }
-            while matches!(self.engine.session().step_state(lesson_id, &step.id), StepState::Running | StepState::Verifying) {
+            while matches!(
+                self.engine.session().step_state(lesson_id, &step.id),
+                StepState::Running | StepState::Verifying
+            ) {
                 self.pump().await?;
             }
             if self.interrupted {
@@ -243,14 +294,18 @@ impl Driver {
             }
         }
         // Lesson-level checks keep polling until they settle.
-        while !self.engine.session().is_completed(lesson_id) && self.lesson_checks_polling(lesson_id) {
+        while !self.engine.session().is_completed(lesson_id)
+            && self.lesson_checks_polling(lesson_id)
+        {
             self.pump().await?;
             if self.interrupted {
                 return Ok(Some(Exit::Interrupted));
             }
         }
         if !self.engine.session().is_completed(lesson_id) {
-            eprintln!("lesson `{lesson_id}` is not complete: a lesson-level check did not pass (see above)");
+            eprintln!(
+                "lesson `{lesson_id}` is not complete: a lesson-level check did not pass (see above)"
+            );
             return Ok(Some(Exit::Failure));
         }
         Ok(None)
@@ -262,7 +317,9 @@ impl Driver {
 
     fn lesson_checks_polling(&self, lesson: &str) -> bool {
         self.engine.session().lesson(lesson).is_some_and(|l| {
-            l.checks.values().any(|c| c.step.is_none() && c.state == crate::engine::CheckState::Polling)
+            l.checks
+                .values()
+                .any(|c| c.step.is_none() && c.state == crate::engine::CheckState::Polling)
         })
     }
 
@@ -282,7 +339,8 @@ impl Driver {
             print!("{prompt}");
             let _ = std::io::stdout().flush();
             let mut answer = String::new();
-            std::io::stdin().read_line(&mut answer).is_ok() && answer.trim().eq_ignore_ascii_case("y")
+            std::io::stdin().read_line(&mut answer).is_ok()
+                && answer.trim().eq_ignore_ascii_case("y")
         })
         .await
         .unwrap_or(false)
@@ -290,12 +348,19 @@ impl Driver {
 
     fn explain_failure(&self, lesson_id: &str, step_id: &str) {
         let session = self.engine.session();
-        let Some(p) = session.step(lesson_id, step_id) else { return };
-        let Some(lesson) = self.engine.course().lesson(lesson_id) else { return };
+        let Some(p) = session.step(lesson_id, step_id) else {
+            return;
+        };
+        let Some(lesson) = self.engine.course().lesson(lesson_id) else {
+            return;
+        };
         if self.format == Format::Json {
             return;
         }
-        eprintln!("\n✗ step `{step_id}` did not complete: {}", p.last_message.clone().unwrap_or_default());
+        eprintln!(
+            "\n✗ step `{step_id}` did not complete: {}",
+            p.last_message.clone().unwrap_or_default()
+        );
         for hint in lesson.hints_for(step_id).take(p.hints_shown as usize) {
             eprintln!("  hint: {}", hint.text.trim());
         }
@@ -316,8 +381,16 @@ impl Driver {
         }
         let course = self.engine.course();
         match &r.event {
-            Event::StepStarted { lesson, step, purpose, .. } => {
-                let title = course.lesson(lesson).and_then(|l| l.step(step)).map_or(step.as_str(), |s| s.title.as_str());
+            Event::StepStarted {
+                lesson,
+                step,
+                purpose,
+                ..
+            } => {
+                let title = course
+                    .lesson(lesson)
+                    .and_then(|l| l.step(step))
+                    .map_or(step.as_str(), |s| s.title.as_str());
                 let why = match purpose {
                     crate::journal::RunPurpose::Run => "",
                     crate::journal::RunPurpose::Skip => " (running the solution)",
@@ -325,19 +398,44 @@ impl Driver {
                 };
                 println!("  ▶ {title}{why}");
             }
-            Event::StepFinished { outcome, duration_ms: d, .. } => {
+            Event::StepFinished {
+                outcome,
+                duration_ms: d,
+                ..
+            } => {
                 let ok = matches!(outcome, StepOutcome::Succeeded { .. });
-                println!("  {} {} in {}", mark(Some(ok)), outcome_line(outcome), duration_ms(*d));
+                println!(
+                    "  {} {} in {}",
+                    mark(Some(ok)),
+                    outcome_line(outcome),
+                    duration_ms(*d)
+                );
             }
-            Event::CheckAttempted { check, attempt, observation, .. } if observation.verdict != Verdict::Pass => {
-                println!("    … {check}: {} (attempt {attempt}): {}", observation.verdict.label(), observation.observed);
+            Event::CheckAttempted {
+                check,
+                attempt,
+                observation,
+                ..
+            } if observation.verdict != Verdict::Pass => {
+                println!(
+                    "    … {check}: {} (attempt {attempt}): {}",
+                    observation.verdict.label(),
+                    observation.observed
+                );
             }
             Event::CheckFinished { check, report, .. } => {
                 let ok = report.verdict.is_satisfied();
                 println!("    {} {check}: {}", mark(Some(ok)), report.message);
             }
-            Event::HintShown { lesson, step, index } => {
-                if let Some(h) = course.lesson(lesson).and_then(|l| l.hints_for(step).nth(*index as usize)) {
+            Event::HintShown {
+                lesson,
+                step,
+                index,
+            } => {
+                if let Some(h) = course
+                    .lesson(lesson)
+                    .and_then(|l| l.hints_for(step).nth(*index as usize))
+                {
                     println!("    hint: {}", h.text.trim());
                 }
             }

@@ -11,9 +11,15 @@ use crate::workspace::{Workspace, WorkspaceError};
 use super::output::{Format, duration_ms, json_line};
 use super::{CliError, Exit};
 
-pub fn run(overrides: &Overrides, env: EnvLookup, args: &super::StatusArgs) -> Result<Exit, CliError> {
+pub fn run(
+    overrides: &Overrides,
+    env: EnvLookup,
+    args: &super::StatusArgs,
+) -> Result<Exit, CliError> {
     let ws = Workspace::open(overrides, env)?;
-    let Some(opened) = ws.open_current()? else { return Err(WorkspaceError::NoRun.into()) };
+    let Some(opened) = ws.open_current()? else {
+        return Err(WorkspaceError::NoRun.into());
+    };
     if let Some(d) = &opened.damage {
         eprintln!("warning: {d}");
     }
@@ -74,17 +80,42 @@ fn lesson_state(session: &Session, lesson: &str) -> &'static str {
 }
 
 /// The text report (also what the status screen of a future facilitator view can reuse).
-pub fn render_text(course: &Course, run_id: &str, session: &Session, plan: &[&crate::lesson::Lesson]) -> String {
+pub fn render_text(
+    course: &Course,
+    run_id: &str,
+    session: &Session,
+    plan: &[&crate::lesson::Lesson],
+) -> String {
     let mut out = String::new();
-    let track = course.track(&session.track).map_or(session.track.as_str(), |t| t.title.as_str());
-    let components = if session.components.is_empty() { "none".to_string() } else { session.components.join(", ") };
-    out.push_str(&format!("{} — {run_id}\ntrack: {track} · components: {components}\n\n", course.title));
+    let track = course
+        .track(&session.track)
+        .map_or(session.track.as_str(), |t| t.title.as_str());
+    let components = if session.components.is_empty() {
+        "none".to_string()
+    } else {
+        session.components.join(", ")
+    };
+    out.push_str(&format!(
+        "{} — {run_id}\ntrack: {track} · components: {components}\n\n",
+        course.title
+    ));
     let done = plan.iter().filter(|l| session.is_completed(&l.id)).count();
     out.push_str(&format!("{done}/{} lessons done\n", plan.len()));
     for l in plan {
         let current = session.current_lesson.as_deref() == Some(l.id.as_str());
-        let mark = if session.is_completed(&l.id) { "✓" } else if current { "▶" } else { "·" };
-        out.push_str(&format!("{mark} {:<28} {:<40} {}\n", l.id, l.title, lesson_state(session, &l.id)));
+        let mark = if session.is_completed(&l.id) {
+            "✓"
+        } else if current {
+            "▶"
+        } else {
+            "·"
+        };
+        out.push_str(&format!(
+            "{mark} {:<28} {:<40} {}\n",
+            l.id,
+            l.title,
+            lesson_state(session, &l.id)
+        ));
         if session.is_completed(&l.id) && !current {
             continue;
         }
@@ -110,7 +141,9 @@ pub fn render_text(course: &Course, run_id: &str, session: &Session, plan: &[&cr
             if p.hints_shown > 0 {
                 detail.push_str(&format!(" · {} hint(s) shown", p.hints_shown));
             }
-            if let (Some(m), StepState::Failed | StepState::Interrupted) = (&p.last_message, p.state) {
+            if let (Some(m), StepState::Failed | StepState::Interrupted) =
+                (&p.last_message, p.state)
+            {
                 detail.push_str(&format!(": {m}"));
             }
             out.push_str(&format!("    {mark} {:<26} {detail}\n", s.id));

@@ -26,31 +26,65 @@ pub fn lesson_areas(width: u16, height: u16, log_expanded: bool) -> LessonAreas 
     if width >= WIDE_LAYOUT_MIN_COLS {
         let right_w = (width * 38 / 100).clamp(40, 70);
         let left_w = width - right_w;
-        let log_h = if log_expanded { body.height * 2 / 3 } else { (body.height / 4).max(6) }.min(body.height);
+        let log_h = if log_expanded {
+            body.height * 2 / 3
+        } else {
+            (body.height / 4).max(6)
+        }
+        .min(body.height);
         let doc_box = Rect::new(0, body.y, left_w, body.height - log_h);
         let log = Rect::new(0, body.y + doc_box.height, left_w, log_h);
         let steps_h = (body.height * 55 / 100).max(8).min(body.height);
         let steps = Rect::new(left_w, body.y, right_w, steps_h);
         let live = Rect::new(left_w, body.y + steps_h, right_w, body.height - steps_h);
-        LessonAreas { header, doc: inner(doc_box), steps, live: Some(live), log, footer }
+        LessonAreas {
+            header,
+            doc: inner(doc_box),
+            steps,
+            live: Some(live),
+            log,
+            footer,
+        }
     } else {
-        let bottom_h = if log_expanded { body.height * 2 / 3 } else { (body.height * 40 / 100).max(7) }.min(body.height);
+        let bottom_h = if log_expanded {
+            body.height * 2 / 3
+        } else {
+            (body.height * 40 / 100).max(7)
+        }
+        .min(body.height);
         let doc_box = Rect::new(0, body.y, width, body.height - bottom_h);
         let steps_w = width * 45 / 100;
         let steps = Rect::new(0, body.y + doc_box.height, steps_w, bottom_h);
         let log = Rect::new(steps_w, body.y + doc_box.height, width - steps_w, bottom_h);
-        LessonAreas { header, doc: inner(doc_box), steps, live: None, log, footer }
+        LessonAreas {
+            header,
+            doc: inner(doc_box),
+            steps,
+            live: None,
+            log,
+            footer,
+        }
     }
 }
 
 /// The area inside a one-cell border with one column of padding left and right.
 pub fn inner(r: Rect) -> Rect {
-    Rect::new(r.x + 2, r.y + 1, r.width.saturating_sub(4), r.height.saturating_sub(2))
+    Rect::new(
+        r.x + 2,
+        r.y + 1,
+        r.width.saturating_sub(4),
+        r.height.saturating_sub(2),
+    )
 }
 
 /// The box around an inner area made by [`inner`].
 pub fn outer(r: Rect) -> Rect {
-    Rect::new(r.x.saturating_sub(2), r.y.saturating_sub(1), r.width + 4, r.height + 2)
+    Rect::new(
+        r.x.saturating_sub(2),
+        r.y.saturating_sub(1),
+        r.width + 4,
+        r.height + 2,
+    )
 }
 
 #[cfg(test)]

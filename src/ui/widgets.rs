@@ -1,1 +1,4 @@
-//! stub
+//! Small reusable pieces of the screens.
+
+pub mod chrome;
+pub mod log_pane;

@@ -25,7 +25,10 @@ impl Home {
     }
 
     pub fn with_lessons(lessons: PathBuf) -> Self {
-        Self { dir: tempfile::tempdir().expect("temp dir"), lessons }
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            lessons,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -51,7 +54,10 @@ impl Home {
     /// The current run's journal.
     pub fn journal(&self) -> PathBuf {
         let id = std::fs::read_to_string(self.path().join("runs/current")).expect("a current run");
-        self.path().join("runs").join(id.trim()).join("journal.jsonl")
+        self.path()
+            .join("runs")
+            .join(id.trim())
+            .join("journal.jsonl")
     }
 
     pub fn work_dir(&self) -> PathBuf {
@@ -84,7 +90,13 @@ impl Ran {
 
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(self.code(), code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout(), self.stderr());
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout(),
+            self.stderr()
+        );
         self
     }
 }

@@ -3,7 +3,7 @@
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
+use regex::RegexBuilder;
 use tokio::io::AsyncReadExt;
 
 use crate::lesson::FileCheck;
@@ -63,7 +63,9 @@ pub(super) async fn probe(check: &FileCheck, ctx: &ProbeContext) -> Observation 
         }
     }
     if let Some(pattern) = &check.matches {
-        match Regex::new(pattern) {
+        // Files are read as lines: `^` and `$` anchor at line boundaries, which is what an
+        // author means by '^hello$' for a file whose content is "hello\n".
+        match RegexBuilder::new(pattern).multi_line(true).build() {
             Ok(re) if re.is_match(&content) => facts.push(format!("matches /{pattern}/")),
             Ok(_) => {
                 facts.push(format!("no match for /{pattern}/"));
