@@ -26,7 +26,7 @@ pub fn render(model: &Model, f: &mut Frame) {
             } else {
                 Mode::Lesson
             };
-            widgets::chrome::help(f, area, mode, &model.theme);
+            widgets::chrome::help(f, area, mode, model.help_scroll, &model.theme);
         }
         Some(Overlay::Confirm(c)) => widgets::chrome::dialog(f, area, c, &model.theme),
         None => {}
@@ -70,3 +70,6 @@ pub fn apply_hyperlinks(model: &Model, buf: &mut Buffer) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

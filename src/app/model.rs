@@ -65,6 +65,8 @@ pub struct LessonState {
     pub selected: usize,
     pub scroll: u16,
     pub log_expanded: bool,
+    /// The step whose output the log shows when nothing runs and the selection has none.
+    pub last_run: Option<String>,
 }
 
 /// The loaded run: its id and the engine holding its session.
@@ -80,6 +82,7 @@ pub struct Model {
     pub run: Option<RunView>,
     pub screen: Screen,
     pub overlay: Option<Overlay>,
+    pub help_scroll: u16,
     pub welcome: WelcomeState,
     pub lesson: LessonState,
     pub logs: BTreeMap<String, LogBuffer>,
@@ -109,6 +112,7 @@ impl Model {
             run: None,
             screen: Screen::Welcome,
             overlay: None,
+            help_scroll: 0,
             welcome: WelcomeState {
                 track: 0,
                 component: 0,

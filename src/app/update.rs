@@ -134,7 +134,11 @@ fn on_key(model: &mut Model, key: &KeyEvent, fx: &mut Vec<AppEffect>) {
         return;
     };
     match mode {
-        Mode::Help => model.overlay = None,
+        Mode::Help => match intent {
+            Intent::Down => model.help_scroll = model.help_scroll.saturating_add(1),
+            Intent::Up => model.help_scroll = model.help_scroll.saturating_sub(1),
+            _ => model.overlay = None,
+        },
         Mode::Confirm => confirm(model, intent == Intent::Yes, fx),
         Mode::Welcome => welcome(model, intent, fx),
         Mode::Lesson => lesson(model, intent, fx),
@@ -181,7 +185,7 @@ fn welcome(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
     };
     match intent {
         Intent::Quit => quit(model, fx),
-        Intent::ToggleHelp => model.overlay = Some(Overlay::Help),
+        Intent::ToggleHelp => open_help(model),
         Intent::SwitchPane => {
             model.welcome.pane = match model.welcome.pane {
                 WelcomePane::Tracks if !track.components.is_empty() => WelcomePane::Components,
@@ -231,6 +235,11 @@ fn welcome(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
     }
 }
 
+fn open_help(model: &mut Model) {
+    model.overlay = Some(Overlay::Help);
+    model.help_scroll = 0;
+}
+
 fn step_index(i: usize, len: usize, down: bool) -> usize {
     if len == 0 {
         0
@@ -266,7 +275,7 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                 quit(model, fx);
             }
         }
-        Intent::ToggleHelp => model.overlay = Some(Overlay::Help),
+        Intent::ToggleHelp => open_help(model),
         Intent::Down | Intent::Up => {
             let n = model.steps().len();
             model.lesson.selected = step_index(model.lesson.selected, n, intent == Intent::Down);
@@ -307,6 +316,8 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                     fx,
                 ),
             }
+            // Keep the card of what just started in view: its command and status live there.
+            scroll_to_selected(model);
         }
         Intent::SkipStep => {
             let Some(step) = selected else { return };
@@ -519,7 +530,15 @@ fn view_lesson(model: &mut Model, lesson: &str) {
     model.lesson.selected = 0;
     select_first_open(model);
     rebuild_doc(model);
-    scroll_to_selected(model);
+    // A lesson read for the first time opens at its beginning; one in progress opens at the
+    // step the participant was on.
+    let started = model
+        .engine()
+        .and_then(|e| e.session().lesson(lesson))
+        .is_some_and(|l| !l.steps.is_empty());
+    if started {
+        scroll_to_selected(model);
+    }
 }
 
 fn select_first_open(model: &mut Model) {

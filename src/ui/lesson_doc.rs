@@ -34,6 +34,17 @@ pub fn spinner(tick: u64) -> &'static str {
     SPINNER[usize::try_from(tick % 10).unwrap_or(0)]
 }
 
+/// An estimate as people say it: `45s`, `10m`, `1h 5m`.
+pub fn estimate(ms: u64) -> String {
+    let mins = ms / 60_000;
+    match (mins / 60, mins % 60) {
+        (0, 0) => format!("{}s", ms / 1000),
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}m"),
+    }
+}
+
 /// `1.2s`, `45s`, `3m 05s`.
 pub fn elapsed(ms: u64) -> String {
     if ms < 10_000 {
@@ -363,6 +374,9 @@ impl Builder<'_> {
     fn hint(&mut self, lesson: &Lesson, hint: &Hint, n: usize) {
         let p = self.session_step(&lesson.id, &hint.step);
         let t = self.theme;
+        if n > p.hints_shown as usize && p.state == StepState::Done {
+            return; // hints nobody needed stay out of the way
+        }
         if n <= p.hints_shown as usize {
             self.blank();
             let bar = Span::styled("▌ ", t.callout(crate::ui::theme::CalloutKind::Tip));

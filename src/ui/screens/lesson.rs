@@ -10,7 +10,7 @@ use crate::app::model::Model;
 use crate::engine::StepState;
 use crate::journal::Completion;
 use crate::ui::layout::{lesson_areas, outer};
-use crate::ui::lesson_doc::{check_status, elapsed, spinner};
+use crate::ui::lesson_doc::{check_status, elapsed, estimate, spinner};
 use crate::ui::markdown::wrap::truncate;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::chrome;
@@ -250,7 +250,7 @@ fn course_panel(model: &Model, f: &mut Frame, area: Rect) {
         } else {
             t.text
         };
-        let est = elapsed(crate::runner::clock::millis(l.estimate));
+        let est = estimate(crate::runner::clock::millis(l.estimate));
         lines.push(Line::from(vec![
             Span::styled(format!("{mark} "), style),
             Span::styled(
@@ -285,17 +285,23 @@ fn log_panel(model: &Model, f: &mut Frame, area: Rect) {
     let running = lesson
         .steps()
         .find(|s| session.is_some_and(|ss| ss.step_state(&lesson.id, &s.id) == StepState::Running));
-    let step = running.or_else(|| model.selected_step());
+    let has_output = |id: &str| model.logs.get(id).is_some_and(|b| !b.is_empty());
+    let last_run = model
+        .lesson
+        .last_run
+        .as_deref()
+        .and_then(|id| lesson.step(id));
+    let step = running
+        .or_else(|| model.selected_step().filter(|s| has_output(&s.id)))
+        .or(last_run)
+        .or_else(|| model.selected_step());
     let rows = usize::from(area.height.saturating_sub(2));
     let (title, lines) = match step {
         Some(s) => {
             let buf = model.logs.get(&s.id);
             let lines = buf.map(|b| b.tail(rows, t)).unwrap_or_default();
             let lines = if lines.is_empty() {
-                vec![Line::from(Span::styled(
-                    "Output of the step appears here while it runs.",
-                    t.dim,
-                ))]
+                vec![Line::from(Span::styled("Step output shows here.", t.dim))]
             } else {
                 lines
             };

@@ -1,14 +1,15 @@
 //! Choose a track and components; see what the workshop will take.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 use crate::app::keymap::Mode;
 use crate::app::model::{Model, WelcomePane};
 use crate::lesson::ComponentKind;
-use crate::ui::lesson_doc::elapsed;
+use crate::ui::lesson_doc::estimate;
+use crate::ui::markdown::wrap::truncate;
 use crate::ui::theme::Theme;
 use crate::ui::widgets::chrome;
 
@@ -32,7 +33,7 @@ pub fn render(model: &Model, f: &mut Frame) {
     let t = &model.theme;
     let [banner, choose, plan, footer] = Layout::vertical([
         Constraint::Length(3),
-        Constraint::Length(9),
+        Constraint::Length(12),
         Constraint::Min(4),
         Constraint::Length(1),
     ])
@@ -40,11 +41,14 @@ pub fn render(model: &Model, f: &mut Frame) {
 
     let banner_lines = vec![
         Line::from(vec![
-            Span::styled(" cdc-workshop ", t.title),
+            Span::styled(" cdc-workshop · ", t.title),
             Span::styled(model.course.title.clone(), t.strong),
         ]),
         Line::from(Span::styled(
-            " Capture database changes into Confluent Cloud, process them with Flink SQL, deliver them to your cloud.",
+            truncate(
+                " Stream database changes into Confluent Cloud, shape them with Flink SQL, land them in your cloud.",
+                usize::from(area.width),
+            ),
             t.dim,
         )),
     ];
@@ -96,23 +100,35 @@ pub fn render(model: &Model, f: &mut Frame) {
                 t.dim,
             )));
         }
-        for (i, c) in tr.components.iter().enumerate() {
-            let on = chosen.contains(&c.id);
-            let sel = model.welcome.pane == WelcomePane::Components && i == model.welcome.component;
-            let kind = match c.kind {
-                ComponentKind::Source => "source",
-                ComponentKind::Sink => "sink",
-                ComponentKind::Processing => "processing",
-            };
-            comps.push(Line::from(vec![
-                Span::styled(if sel { "› " } else { "  " }, t.key),
-                Span::styled(
-                    if on { "[x] " } else { "[ ] " },
-                    if on { t.ok } else { t.dim },
-                ),
-                Span::styled(c.title.clone(), if sel { t.selected } else { t.text }),
-                Span::styled(format!("  {kind}"), t.dim),
-            ]));
+        let groups = [
+            (ComponentKind::Source, "Sources"),
+            (ComponentKind::Processing, "Processing"),
+            (ComponentKind::Sink, "Sinks"),
+        ];
+        for (kind, heading) in groups {
+            let members: Vec<(usize, &crate::lesson::Component)> = tr
+                .components
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.kind == kind)
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            comps.push(Line::from(Span::styled(heading, t.dim)));
+            for (i, c) in members {
+                let on = chosen.contains(&c.id);
+                let sel =
+                    model.welcome.pane == WelcomePane::Components && i == model.welcome.component;
+                comps.push(Line::from(vec![
+                    Span::styled(if sel { "› " } else { "  " }, t.key),
+                    Span::styled(
+                        if on { "[x] " } else { "[ ] " },
+                        if on { t.ok } else { t.dim },
+                    ),
+                    Span::styled(c.title.clone(), if sel { t.selected } else { t.text }),
+                ]));
+            }
         }
     }
     f.render_widget(
@@ -136,7 +152,7 @@ pub fn render(model: &Model, f: &mut Frame) {
     }
     lines.push(Line::from(vec![
         Span::styled(format!("{} lessons", plan_lessons.len()), t.strong),
-        Span::styled(format!(" · about {}", elapsed(total_ms)), t.dim),
+        Span::styled(format!(" · about {}", estimate(total_ms)), t.dim),
         Span::styled("  ·  ↵ starts the workshop", t.key),
     ]));
     for (i, l) in plan_lessons.iter().enumerate() {
@@ -144,15 +160,17 @@ pub fn render(model: &Model, f: &mut Frame) {
             Span::styled(format!("{:>3}. ", i + 1), t.dim),
             Span::styled(l.title.clone(), t.text),
             Span::styled(
-                format!("  {}", elapsed(crate::runner::clock::millis(l.estimate))),
+                format!("  {}", estimate(crate::runner::clock::millis(l.estimate))),
                 t.dim,
             ),
         ]));
     }
+    let block =
+        boxed("3 · Your workshop", false, t).padding(ratatui::widgets::Padding::horizontal(1));
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .block(boxed("3 · Your workshop", false, t)),
+            .block(block),
         plan,
     );
 
@@ -161,9 +179,4 @@ pub fn render(model: &Model, f: &mut Frame) {
         .last()
         .map(|(n, _)| (n.text.as_str(), n.is_error));
     chrome::footer(f, footer, Mode::Welcome, status, t);
-}
-
-/// The area a welcome-screen overlay is centred in.
-pub fn overlay_area(area: Rect) -> Rect {
-    area
 }

@@ -19,17 +19,27 @@ pub fn footer(f: &mut Frame, area: Rect, mode: Mode, status: Option<(&str, bool)
         .map(|(s, _)| truncate(s, width.saturating_sub(12).max(10)))
         .unwrap_or_default();
     let room = width.saturating_sub(status_text.width() + 2);
-    let mut spans = vec![Span::raw(" ")];
-    let mut used = 1;
-    for (key, label) in hints(mode) {
-        let w = key.width() + label.width() + 3;
-        if used + w > room {
-            break;
+    let all = hints(mode);
+    // Help and quit are the way out of any situation: they stay, other hints make room.
+    let essential = |label: &str| label == "help" || label == "quit";
+    let width_of = |(key, label): &(String, String)| key.width() + label.width() + 3;
+    let reserved: usize = all.iter().filter(|(_, l)| essential(l)).map(width_of).sum();
+    let mut shown = Vec::new();
+    let mut used = 1 + reserved;
+    for hint in &all {
+        if essential(&hint.1) {
+            shown.push(hint);
+        } else if used + width_of(hint) <= room {
+            used += width_of(hint);
+            shown.push(hint);
         }
-        spans.push(Span::styled(key, theme.key));
-        spans.push(Span::styled(format!(" {label}  "), theme.dim));
-        used += w;
     }
+    let mut spans = vec![Span::raw(" ")];
+    for (key, label) in shown {
+        spans.push(Span::styled(key.clone(), theme.key));
+        spans.push(Span::styled(format!(" {label}  "), theme.dim));
+    }
+    let used = used.min(width);
     if let Some((_, is_error)) = status {
         let pad = width.saturating_sub(used + status_text.width() + 1);
         spans.push(Span::raw(" ".repeat(pad)));
@@ -53,7 +63,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 /// The keys of `mode`, from the same table that drives the footer.
-pub fn help(f: &mut Frame, area: Rect, mode: Mode, theme: &Theme) {
+pub fn help(f: &mut Frame, area: Rect, mode: Mode, scroll: u16, theme: &Theme) {
     let entries = help_entries(mode);
     let key_w = entries
         .iter()
@@ -79,6 +89,16 @@ pub fn help(f: &mut Frame, area: Rect, mode: Mode, theme: &Theme) {
     }
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let popup = centered(area, width, height);
+    // On a short terminal the help scrolls; the bottom border says there is more.
+    let rows = usize::from(popup.height.saturating_sub(2));
+    let max_scroll = lines.len().saturating_sub(rows);
+    let scroll = usize::from(scroll).min(max_scroll);
+    let more = if scroll < max_scroll {
+        " ↓ more · "
+    } else {
+        " "
+    };
+    let lines: Vec<Line> = lines.into_iter().skip(scroll).collect();
     f.render_widget(Clear, popup);
     let title = match mode {
         Mode::Welcome => " Help · choosing a track ",
@@ -89,7 +109,9 @@ pub fn help(f: &mut Frame, area: Rect, mode: Mode, theme: &Theme) {
         .border_type(BorderType::Rounded)
         .border_style(theme.border_focus)
         .title(Span::styled(title, theme.title))
-        .title_bottom(Line::from(Span::styled(" ? or Esc closes ", theme.dim)).right_aligned());
+        .title_bottom(
+            Line::from(Span::styled(format!("{more}? or Esc closes "), theme.dim)).right_aligned(),
+        );
     f.render_widget(Paragraph::new(lines).block(block), popup);
 }
 

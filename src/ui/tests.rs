@@ -1,0 +1,277 @@
+//! What the participant sees, screen by screen, at 80×24 and 200×50.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+
+use crate::app::model::Model;
+use crate::app::update::{Action, update};
+use crate::engine::{Engine, Msg, Session};
+use crate::lesson::source::LessonSource;
+use crate::lesson::{Course, load_course};
+use crate::redact::Redactor;
+use crate::runner::outcome::{CheckReport, LogLine, LogStream, StepOutcome, Verdict};
+use crate::tasks::TaskEvent;
+use crate::ui::theme::Theme;
+use crate::values::Values;
+
+/// 2026-11-23 09:00:00 UTC: a fixed clock so elapsed times in snapshots never move.
+const T0_MS: u64 = 1_795_424_400_000;
+
+fn fixture() -> Arc<Course> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/course-minimal");
+    Arc::new(load_course(&LessonSource::directory(dir)).expect("fixture course loads"))
+}
+
+fn shipped() -> Arc<Course> {
+    Arc::new(load_course(&LessonSource::embedded()).expect("shipped course loads"))
+}
+
+struct Screen {
+    model: Model,
+}
+
+impl Screen {
+    fn welcome(course: Arc<Course>) -> Self {
+        let values = Values::load(&course, BTreeMap::new(), &|_| None, &Redactor::new());
+        let mut model = Model::new(course, values, Theme::colored(), 80, 24);
+        model.now_ms = T0_MS;
+        Self { model }
+    }
+
+    fn started(course: Arc<Course>, track: &str) -> Self {
+        let mut s = Self::welcome(Arc::clone(&course));
+        let mut engine = Engine::new(course, Session::default());
+        let components = engine
+            .course()
+            .track(track)
+            .map(|t| t.default_components())
+            .unwrap_or_default();
+        let effects = engine.start_run(track, &components, T0_MS);
+        update(
+            &mut s.model,
+            Action::RunOpened {
+                id: "run-test".into(),
+                engine: Box::new(engine),
+                effects,
+            },
+        );
+        s
+    }
+
+    fn at(&mut self, secs: u64) -> &mut Self {
+        update(&mut self.model, Action::Tick(T0_MS + secs * 1000));
+        self
+    }
+
+    fn key(&mut self, code: KeyCode) -> &mut Self {
+        let mods = match code {
+            KeyCode::Char(c) if c.is_ascii_uppercase() => KeyModifiers::SHIFT,
+            _ => KeyModifiers::NONE,
+        };
+        update(&mut self.model, Action::Key(KeyEvent::new(code, mods)));
+        self
+    }
+
+    fn engine(&mut self, msg: Msg) -> &mut Self {
+        update(&mut self.model, Action::Task(TaskEvent::Engine(msg)));
+        self
+    }
+
+    fn log(&mut self, step: &str, lines: &[(LogStream, &str)]) -> &mut Self {
+        let lines = lines
+            .iter()
+            .map(|(stream, text)| LogLine {
+                stream: *stream,
+                text: text.to_string(),
+            })
+            .collect();
+        update(
+            &mut self.model,
+            Action::Task(TaskEvent::StepLogged {
+                lesson: String::new(),
+                step: step.into(),
+                lines,
+                dropped: 0,
+            }),
+        );
+        self
+    }
+
+    fn finish(&mut self, lesson: &str, step: &str, outcome: StepOutcome) -> &mut Self {
+        let attempt = self
+            .model
+            .engine()
+            .and_then(|e| e.session().step(lesson, step))
+            .map_or(0, |s| s.attempt);
+        self.engine(Msg::StepFinished {
+            lesson: lesson.into(),
+            step: step.into(),
+            attempt,
+            outcome,
+            duration_ms: 1200,
+        })
+    }
+
+    fn render(&mut self, width: u16, height: u16) -> Terminal<TestBackend> {
+        update(&mut self.model, Action::Resize(width, height));
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+        terminal
+            .draw(|f| super::render(&self.model, f))
+            .expect("draw");
+        terminal
+    }
+
+    fn snapshot(&mut self, name: &str) {
+        for (w, h) in [(80, 24), (200, 50)] {
+            let terminal = self.render(w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
+        }
+    }
+}
+
+fn failed(message: &str) -> StepOutcome {
+    StepOutcome::Failed {
+        message: message.into(),
+        exit_code: Some(1),
+    }
+}
+
+#[test]
+fn welcome_screen_offers_the_three_tracks() {
+    Screen::welcome(shipped()).snapshot("welcome");
+}
+
+#[test]
+fn welcome_screen_with_components_focused_and_one_left_out() {
+    let mut s = Screen::welcome(shipped());
+    s.key(KeyCode::Tab)
+        .key(KeyCode::Down)
+        .key(KeyCode::Char(' '));
+    s.snapshot("welcome_components");
+}
+
+#[test]
+fn a_fresh_lesson_opens_at_its_beginning() {
+    Screen::started(shipped(), "aws").snapshot("lesson_fresh");
+}
+
+#[test]
+fn a_running_step_shows_its_command_spinner_elapsed_time_and_output() {
+    let mut s = Screen::started(fixture(), "local");
+    s.key(KeyCode::Enter).at(7);
+    s.log(
+        "write-marker",
+        &[
+            (LogStream::Guide, "$ echo hello > marker.txt"),
+            (LogStream::Stdout, "writing"),
+            (LogStream::Stderr, "warning: slow disk"),
+        ],
+    );
+    s.snapshot("lesson_running");
+}
+
+#[test]
+fn a_failed_step_shows_the_error_the_hints_and_on_request_the_solution() {
+    let mut s = Screen::started(fixture(), "local");
+    s.key(KeyCode::Enter).at(2).finish(
+        "first-steps",
+        "write-marker",
+        failed("`echo` exited with status 1: disk full"),
+    );
+    s.key(KeyCode::Char('S'));
+    s.key(KeyCode::Char('J'))
+        .key(KeyCode::Char('J'))
+        .key(KeyCode::Char('J'));
+    s.snapshot("lesson_failed");
+}
+
+#[test]
+fn a_verified_step_is_done_and_the_next_one_is_selected() {
+    let mut s = Screen::started(fixture(), "local");
+    let outputs = [("greeting".to_string(), "hello".to_string())].into();
+    s.key(KeyCode::Enter).at(1).finish(
+        "first-steps",
+        "write-marker",
+        StepOutcome::Succeeded { outputs },
+    );
+    s.log(
+        "write-marker",
+        &[(LogStream::Guide, "$ echo hello > marker.txt")],
+    );
+    let generation = s
+        .model
+        .engine()
+        .and_then(|e| e.session().check("first-steps", "marker-written"))
+        .map_or(0, |c| c.generation);
+    let report = CheckReport {
+        verdict: Verdict::Pass,
+        observed: "marker.txt: 6 bytes".into(),
+        message: "marker.txt says hello.".into(),
+        attempts: 2,
+    };
+    s.at(2).engine(Msg::CheckFinished {
+        lesson: "first-steps".into(),
+        check: "marker-written".into(),
+        generation,
+        report,
+    });
+    s.snapshot("lesson_done");
+    assert_eq!(
+        s.model.selected_step().map(|st| st.id.as_str()),
+        Some("read-marker")
+    );
+}
+
+#[test]
+fn help_lists_every_key_and_scrolls_when_short() {
+    let mut s = Screen::started(fixture(), "local");
+    s.key(KeyCode::Char('?'));
+    s.snapshot("help");
+    s.key(KeyCode::Down)
+        .key(KeyCode::Down)
+        .key(KeyCode::Down)
+        .key(KeyCode::Down);
+    let terminal = s.render(80, 24);
+    insta::assert_snapshot!("help_scrolled_80x24", terminal.backend());
+    s.key(KeyCode::Esc);
+    assert!(s.model.overlay.is_none());
+}
+
+#[test]
+fn quitting_while_a_step_runs_asks_first() {
+    let mut s = Screen::started(fixture(), "local");
+    s.key(KeyCode::Enter).key(KeyCode::Char('q'));
+    assert!(!s.model.quit);
+    let terminal = s.render(80, 24);
+    insta::assert_snapshot!("confirm_quit_80x24", terminal.backend());
+    s.key(KeyCode::Char('n'));
+    assert!(!s.model.quit && s.model.overlay.is_none());
+    s.key(KeyCode::Char('q')).key(KeyCode::Char('y'));
+    assert!(s.model.quit);
+}
+
+#[test]
+fn no_color_renders_without_a_single_colour() {
+    let mut s = Screen::started(fixture(), "local");
+    s.model.theme = Theme::monochrome();
+    s.key(KeyCode::Enter)
+        .at(2)
+        .finish("first-steps", "write-marker", failed("boom"));
+    for (w, h) in [(80, 24), (200, 50)] {
+        let terminal = s.render(w, h);
+        let buffer = terminal.backend().buffer();
+        for cell in buffer.content() {
+            assert_eq!(
+                (cell.fg, cell.bg),
+                (Color::Reset, Color::Reset),
+                "a coloured cell at {w}x{h}: {cell:?}"
+            );
+        }
+    }
+}
