@@ -1,0 +1,223 @@
+//! The built binary in a real terminal (tmux): choose a track, run a step, watch its check
+//! pass, open help, quit, come back to the same step; the terminal is restored every time.
+
+#[path = "support/cli.rs"]
+mod cli;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A tmux server of our own (private socket) running one shell.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// `None` (with the reason printed) when tmux is missing; under CI that is a failure.
+    fn start(width: u16, height: u16) -> Option<Self> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI=true but tmux is not installed"
+            );
+            eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+            return None;
+        }
+        let socket = format!("cdcw-e2e-{}-{}", std::process::id(), width);
+        let t = Self { socket };
+        t.tmux(&[
+            "new-session",
+            "-d",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "bash --norc --noprofile",
+        ]);
+        Some(t)
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "0"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    fn line(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "0", "-l", text]);
+        self.keys(&["Enter"]);
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "0"])
+    }
+
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{text}` did not appear within {WAIT:?}; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    #[track_caller]
+    fn wait_gone(&self, text: &str) {
+        let deadline = Instant::now() + WAIT;
+        while self.screen().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "`{text}` is still on screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The terminal is back to what the shell had: canonical mode, echo, main screen.
+    #[track_caller]
+    fn assert_restored(&self, marker: &str) {
+        self.line(&format!("clear; stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo {marker}-$(tmux display -p 'alt#{{alternate_on}}' 2>/dev/null)"));
+        let screen = self.wait_for(&format!("{marker}-"));
+        assert!(
+            screen.contains("icanon echo"),
+            "raw mode was left on:\n{screen}"
+        );
+        assert!(
+            !screen.contains("alt1"),
+            "still on the alternate screen:\n{screen}"
+        );
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+#[test]
+fn choose_a_track_run_a_step_quit_and_resume_on_the_same_step() {
+    let Some(t) = Tmux::start(100, 30) else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let start = format!(
+        "export CDC_WORKSHOP_HOME={} CDC_WORKSHOP_LESSONS={} PS1='$ '; clear; {}; echo EXITED-$?",
+        home.path().display(),
+        cli::fixture_course().display(),
+        cli::bin().display()
+    );
+    t.line(&start);
+    t.wait_for("1 · Track");
+    t.wait_for("Local machine");
+    t.keys(&["Enter"]);
+    t.wait_for("Step 1/2 · Write the marker file");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("✓ Check: marker.txt says hello — marker.txt says hello.");
+    assert!(screen.contains("✓ 1 Write the marker file"), "{screen}");
+    assert!(
+        screen.contains("› ◌ 2 Read the marker"),
+        "the next step is selected:\n{screen}"
+    );
+
+    t.keys(&["?"]);
+    t.wait_for("Help · keys");
+    t.wait_for("Run the selected step");
+    t.keys(&["Escape"]);
+    t.wait_gone("Help · keys");
+
+    t.keys(&["q"]);
+    t.wait_for("EXITED-0");
+    t.assert_restored("FIRST");
+
+    // Start again: the guide resumes the run on the step the participant was on.
+    t.line(&format!("clear; {}; echo EXITED-$?", cli::bin().display()));
+    let screen = t.wait_for("Read the marker");
+    let screen = if screen.contains("› ◌ 2 Read the marker") {
+        screen
+    } else {
+        t.wait_for("› ◌ 2 Read the marker")
+    };
+    assert!(screen.contains("✓ 1 Write the marker file"), "{screen}");
+    assert!(
+        !screen.contains("1 · Track"),
+        "no welcome screen on resume:\n{screen}"
+    );
+    t.keys(&["q"]);
+    t.wait_for("EXITED-0");
+    t.assert_restored("SECOND");
+}
+
+#[test]
+fn sigterm_while_a_step_runs_restores_the_terminal_and_records_the_interruption() {
+    let Some(t) = Tmux::start(90, 28) else { return };
+    let lessons = tempfile::tempdir().unwrap();
+    std::fs::write(
+        lessons.path().join("course.toml"),
+        "format_version = 1\nid = \"t\"\ntitle = \"T\"\n\n[[tracks]]\nid = \"only\"\ntitle = \"Only track\"\ndescription = \"d\"\nlessons = [\"one\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lessons.path().join("one.md"),
+        "```lesson\nid = \"one\"\ntitle = \"One\"\nestimate = \"1m\"\n```\n\n```step\nid = \"slow\"\ntitle = \"A slow step\"\nkind = \"shell\"\ncommand = \"echo started; sleep 30\"\n```\n",
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    t.line(&format!(
+        "export CDC_WORKSHOP_HOME={} CDC_WORKSHOP_LESSONS={} PS1='$ '; clear; {}; echo EXITED-$?",
+        home.path().display(),
+        lessons.path().display(),
+        cli::bin().display()
+    ));
+    t.wait_for("Only track");
+    t.keys(&["Enter"]);
+    t.wait_for("A slow step");
+    t.keys(&["Enter"]);
+    t.wait_for("started");
+    let shell = t
+        .tmux(&["list-panes", "-F", "#{pane_pid}"])
+        .trim()
+        .to_string();
+    let pid = Command::new("pgrep")
+        .args(["-P", &shell, "-f", "cdc-workshop"])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "found the guide's pid");
+    Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    t.wait_for("EXITED-");
+    t.assert_restored("TERM");
+
+    let home_env = home.path().to_path_buf();
+    let status = Command::new(cli::bin())
+        .arg("status")
+        .env("CDC_WORKSHOP_HOME", &home_env)
+        .env("CDC_WORKSHOP_LESSONS", lessons.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("slow") && text.contains("interrupted"),
+        "{text}"
+    );
+}
