@@ -280,7 +280,7 @@ impl Builder<'_> {
             StepState::Pending => {
                 let est = step
                     .estimate
-                    .map(|e| format!(" · usually {}", elapsed(crate::runner::clock::millis(e))))
+                    .map(|e| format!(" · usually {}", estimate(crate::runner::clock::millis(e))))
                     .unwrap_or_default();
                 vec![piece(format!("◌ not run yet · ↵ runs it{est}"), t.pending)]
             }

@@ -167,7 +167,7 @@ fn steps_panel(model: &Model, f: &mut Frame, area: Rect) {
             (_, Some(s), Some(e)) => elapsed(e.saturating_sub(s)),
             _ => step
                 .estimate
-                .map(|e| format!("~{}", elapsed(crate::runner::clock::millis(e))))
+                .map(|e| format!("~{}", estimate(crate::runner::clock::millis(e))))
                 .unwrap_or_default(),
         };
         let title_w = inner_w.saturating_sub(time.chars().count() + 6);
