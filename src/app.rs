@@ -68,30 +68,30 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
 
     let mut tasks: Option<TaskManager> = None;
     let mut task_rx: Option<mpsc::Receiver<TaskEvent>> = None;
-    if !args.new {
-        if let Some(mut opened) = ws.open_current()? {
-            if let Some(d) = &opened.damage {
-                model.warning = Some(d.to_string());
-            }
-            let effects = opened.engine.update(Msg::Resume, clock.wall_ms());
-            let (manager, rx) = TaskManager::new(
-                ws.services()?,
-                ws.values.clone(),
-                ws.work_dir(&opened.id),
-                opened.journal,
-            );
-            tasks = Some(manager);
-            task_rx = Some(rx);
-            let fx = update(
-                &mut model,
-                Action::RunOpened {
-                    id: opened.id,
-                    engine: Box::new(opened.engine),
-                    effects,
-                },
-            );
-            perform(&mut model, fx, ws, &mut tasks, &mut task_rx)?;
+    if !args.new
+        && let Some(mut opened) = ws.open_current()?
+    {
+        if let Some(d) = &opened.damage {
+            model.warning = Some(d.to_string());
         }
+        let effects = opened.engine.update(Msg::Resume, clock.wall_ms());
+        let (manager, rx) = TaskManager::new(
+            ws.services()?,
+            ws.values.clone(),
+            ws.work_dir(&opened.id),
+            opened.journal,
+        );
+        tasks = Some(manager);
+        task_rx = Some(rx);
+        let fx = update(
+            &mut model,
+            Action::RunOpened {
+                id: opened.id,
+                engine: Box::new(opened.engine),
+                effects,
+            },
+        );
+        perform(&mut model, fx, ws, &mut tasks, &mut task_rx)?;
     }
 
     let (input_tx, mut input_rx) = mpsc::channel::<TermEvent>(INPUT_CHANNEL_LEN);
@@ -235,10 +235,10 @@ fn perform(
         match effect {
             AppEffect::Engine(e) => engine_effects.push(e),
             AppEffect::Copy(text) => {
-                if ws.settings.clipboard {
-                    if let Err(e) = copy_to_clipboard(&text) {
-                        model.notify(format!("could not copy: {e}"), true);
-                    }
+                if ws.settings.clipboard
+                    && let Err(e) = copy_to_clipboard(&text)
+                {
+                    model.notify(format!("could not copy: {e}"), true);
                 }
             }
             AppEffect::Quit => model.quit = true,
@@ -271,10 +271,10 @@ fn perform(
             }
         }
     }
-    if let (Some(manager), Some(run)) = (tasks.as_mut(), model.run.as_ref()) {
-        if !engine_effects.is_empty() {
-            manager.perform(engine_effects, run.engine.session())?;
-        }
+    if let (Some(manager), Some(run)) = (tasks.as_mut(), model.run.as_ref())
+        && !engine_effects.is_empty()
+    {
+        manager.perform(engine_effects, run.engine.session())?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ mod cli;
 
 use std::io::Write;
 
-use cli::{Home, of_type};
+use cli::{Home, of_type, write_course};
 
 #[test]
 fn run_walks_the_short_track_to_the_end_and_status_shows_it() {
@@ -99,15 +99,6 @@ fn a_manual_step_without_yes_stops_and_the_next_run_resumes_there() {
     );
     assert_eq!(of_type(&lines, "step_confirmed").len(), 1, "{lines:?}");
     third.assert_code(0);
-}
-
-fn write_course(dir: &std::path::Path, lesson_body: &str) {
-    std::fs::write(
-        dir.join("course.toml"),
-        "format_version = 1\nid = \"t\"\ntitle = \"T\"\n\n[[tracks]]\nid = \"only\"\ntitle = \"Only\"\ndescription = \"d\"\nlessons = [\"one\"]\n",
-    )
-    .unwrap();
-    std::fs::write(dir.join("one.md"), lesson_body).unwrap();
 }
 
 #[test]

@@ -1,6 +1,11 @@
 //! The built binary in a real terminal (tmux): choose a track, run a step, watch its check
 //! pass, open help, quit, come back to the same step; the terminal is restored every time.
 
+#![allow(
+    clippy::expect_used,
+    reason = "the tmux driver fails the test loudly when tmux itself fails"
+)]
+
 #[path = "support/cli.rs"]
 mod cli;
 
@@ -172,16 +177,10 @@ fn choose_a_track_run_a_step_quit_and_resume_on_the_same_step() {
 fn sigterm_while_a_step_runs_restores_the_terminal_and_records_the_interruption() {
     let Some(t) = Tmux::start(90, 28) else { return };
     let lessons = tempfile::tempdir().unwrap();
-    std::fs::write(
-        lessons.path().join("course.toml"),
-        "format_version = 1\nid = \"t\"\ntitle = \"T\"\n\n[[tracks]]\nid = \"only\"\ntitle = \"Only track\"\ndescription = \"d\"\nlessons = [\"one\"]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        lessons.path().join("one.md"),
+    cli::write_course(
+        lessons.path(),
         "```lesson\nid = \"one\"\ntitle = \"One\"\nestimate = \"1m\"\n```\n\n```step\nid = \"slow\"\ntitle = \"A slow step\"\nkind = \"shell\"\ncommand = \"echo started; sleep 30\"\n```\n",
-    )
-    .unwrap();
+    );
     let home = tempfile::tempdir().unwrap();
     t.line(&format!(
         "export CDC_WORKSHOP_HOME={} CDC_WORKSHOP_LESSONS={} PS1='$ '; clear; {}; echo EXITED-$?",
@@ -189,7 +188,7 @@ fn sigterm_while_a_step_runs_restores_the_terminal_and_records_the_interruption(
         lessons.path().display(),
         cli::bin().display()
     ));
-    t.wait_for("Only track");
+    t.wait_for("› Only");
     t.keys(&["Enter"]);
     t.wait_for("A slow step");
     t.keys(&["Enter"]);

@@ -33,6 +33,10 @@ pub enum Action {
 
 /// Side effects the loop performs.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a handful of effects live for one loop turn; boxing would only add allocations"
+)]
 pub enum AppEffect {
     Engine(Effect),
     StartRun {

@@ -15,7 +15,7 @@ use crate::lesson::StepKind;
 use crate::runner::clock::Clock;
 use crate::runner::outcome::{LogStream, StepOutcome, Verdict};
 use crate::tasks::{TaskEvent, TaskManager, outcome_line};
-use crate::workspace::{Workspace, WorkspaceError};
+use crate::workspace::Workspace;
 
 use super::output::{Format, duration_ms, json_line, mark};
 use super::{CliError, Exit, RunArgs};
@@ -40,14 +40,14 @@ async fn drive(ws: Workspace, args: &RunArgs) -> Result<Exit, CliError> {
     let current = if args.new { None } else { ws.open_current()? };
     let (opened, first_effects) = match current {
         Some(mut opened) => {
-            if let Some(track) = &args.track {
-                if *track != opened.engine.session().track {
-                    return Err(CliError::Usage(format!(
-                        "the current run ({}) is on track `{}`; add --new to start a run on `{track}`",
-                        opened.id,
-                        opened.engine.session().track
-                    )));
-                }
+            if let Some(track) = &args.track
+                && *track != opened.engine.session().track
+            {
+                return Err(CliError::Usage(format!(
+                    "the current run ({}) is on track `{}`; add --new to start a run on `{track}`",
+                    opened.id,
+                    opened.engine.session().track
+                )));
             }
             if let Some(d) = &opened.damage {
                 eprintln!("warning: {d}");
@@ -78,20 +78,14 @@ async fn drive(ws: Workspace, args: &RunArgs) -> Result<Exit, CliError> {
             (opened, effects)
         }
     };
-    if let Some(to) = &args.to {
-        if !opened.engine.plan().iter().any(|l| &l.id == to) {
-            return Err(WorkspaceError::UnknownTrack {
-                given: format!("--to {to}"),
-                known: opened
-                    .engine
-                    .plan()
-                    .iter()
-                    .map(|l| l.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            }
-            .into());
-        }
+    if let Some(to) = &args.to
+        && !opened.engine.plan().iter().any(|l| &l.id == to)
+    {
+        let known: Vec<&str> = opened.engine.plan().iter().map(|l| l.id.as_str()).collect();
+        return Err(CliError::Usage(format!(
+            "--to {to}: no such lesson in this run's plan; choose one of: {}",
+            known.join(", ")
+        )));
     }
 
     let work_dir = ws.work_dir(&opened.id);
@@ -364,10 +358,10 @@ impl Driver {
         for hint in lesson.hints_for(step_id).take(p.hints_shown as usize) {
             eprintln!("  hint: {}", hint.text.trim());
         }
-        if p.solution_revealed {
-            if let Some(s) = lesson.solution_for(step_id) {
-                eprintln!("  solution: {}", s.explain.trim());
-            }
+        if p.solution_revealed
+            && let Some(s) = lesson.solution_for(step_id)
+        {
+            eprintln!("  solution: {}", s.explain.trim());
         }
         eprintln!("  fix it and run `cdc-workshop run` again: it resumes at this step");
     }

@@ -181,10 +181,11 @@ impl Session {
                 {
                     return;
                 }
-                if let StepOutcome::Succeeded { outputs } = outcome {
-                    if *purpose != RunPurpose::Reset && !outputs.is_empty() {
-                        self.outputs.insert(step.clone(), outputs.clone());
-                    }
+                if let StepOutcome::Succeeded { outputs } = outcome
+                    && *purpose != RunPurpose::Reset
+                    && !outputs.is_empty()
+                {
+                    self.outputs.insert(step.clone(), outputs.clone());
                 }
                 let s = self.step_mut(lesson, step);
                 s.finished_ms = Some(ts);

@@ -98,7 +98,7 @@ mod tests {
                 let a = lesson_areas(w, h, expanded);
                 let doc = outer(a.doc);
                 assert_eq!(doc.y, 1);
-                assert!(doc.right() <= w && a.log.bottom() <= h - 1, "{w}x{h}");
+                assert!(doc.right() <= w && a.log.bottom() < h, "{w}x{h}");
                 assert!(a.doc.height >= 4, "{w}x{h}: doc too small: {:?}", a.doc);
                 assert_eq!(a.footer.y, h - 1);
                 assert_eq!(a.live.is_some(), w >= WIDE_LAYOUT_MIN_COLS);

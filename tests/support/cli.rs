@@ -1,6 +1,12 @@
 //! Running the built binary in a temp home, for command-line scenario tests.
 
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: failing loudly is their job, and not every test uses every helper"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -104,4 +110,14 @@ impl Ran {
 /// Events of a given `type` in JSON-lines output.
 pub fn of_type<'a>(lines: &'a [serde_json::Value], ty: &str) -> Vec<&'a serde_json::Value> {
     lines.iter().filter(|v| v["type"] == ty).collect()
+}
+
+/// A one-track course (`only`, titled "Only") with one lesson `one` whose markdown is `body`.
+pub fn write_course(dir: &Path, body: &str) {
+    std::fs::write(
+        dir.join("course.toml"),
+        "format_version = 1\nid = \"t\"\ntitle = \"T\"\n\n[[tracks]]\nid = \"only\"\ntitle = \"Only\"\ndescription = \"d\"\nlessons = [\"one\"]\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("one.md"), body).unwrap();
 }
