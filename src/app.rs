@@ -108,6 +108,8 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
     let mut terminate = signal(tokio::signal::unix::SignalKind::terminate());
     let mut hangup = signal(tokio::signal::unix::SignalKind::hangup());
     let mut last_draw: Option<Instant> = None;
+    // For the start-up benchmark (README, "Budgets"): leave as soon as the first frame is out.
+    let exit_after_first_frame = env("CDC_WORKSHOP_BENCH_EXIT_AFTER_FIRST_FRAME").is_some();
     let mut inputs = Vec::with_capacity(INPUT_CHANNEL_LEN);
     let mut results = Vec::with_capacity(crate::tasks::TASK_CHANNEL_LEN);
 
@@ -156,6 +158,9 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
                 .map_err(CliError::Terminal)?;
             model.dirty = false;
             last_draw = Some(Instant::now());
+            if exit_after_first_frame {
+                break;
+            }
         }
     }
 

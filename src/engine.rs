@@ -4,6 +4,8 @@
 //! what happened as journal events (applied to the [`Session`] at once), and returns the side
 //! effects to perform as data. It never awaits, spawns or touches the disk.
 
+mod guidance;
+mod msg;
 pub mod session;
 
 use std::collections::BTreeMap;
@@ -12,123 +14,9 @@ use std::time::Duration;
 
 use crate::journal::{Completion, Event, Record, RunPurpose};
 use crate::lesson::{CheckSpec, Course, Lesson, StepKind};
-use crate::runner::outcome::{CheckAttempt, CheckReport, StepOutcome};
+use crate::runner::outcome::{CheckReport, StepOutcome};
+pub use msg::{Effect, Msg, Notice};
 pub use session::{CheckProgress, CheckState, LessonProgress, Session, StepProgress, StepState};
-
-/// Intents and task results the engine understands.
-#[derive(Debug, Clone)]
-pub enum Msg {
-    /// Make a lesson current (evaluates objectives, starts lesson-level checks).
-    EnterLesson {
-        lesson: String,
-    },
-    StartStep {
-        lesson: String,
-        step: String,
-    },
-    /// The participant confirms a manual step.
-    ConfirmStep {
-        lesson: String,
-        step: String,
-    },
-    CancelStep {
-        lesson: String,
-        step: String,
-    },
-    /// Run the solution, then verify.
-    SkipStep {
-        lesson: String,
-        step: String,
-    },
-    /// Run the step's cleanup, then set it back to pending.
-    ResetStep {
-        lesson: String,
-        step: String,
-    },
-    RevealSolution {
-        lesson: String,
-        step: String,
-    },
-    ShowNextHint {
-        lesson: String,
-        step: String,
-    },
-    /// Verify again (after a failed check, or on demand).
-    RecheckStep {
-        lesson: String,
-        step: String,
-    },
-    /// After loading a journal: settle what a crash left in flight.
-    Resume,
-    StepFinished {
-        lesson: String,
-        step: String,
-        attempt: u32,
-        outcome: StepOutcome,
-        duration_ms: u64,
-    },
-    CheckAttempted {
-        lesson: String,
-        check: String,
-        generation: u32,
-        attempt: CheckAttempt,
-    },
-    CheckFinished {
-        lesson: String,
-        check: String,
-        generation: u32,
-        report: CheckReport,
-    },
-    EntryEvaluated {
-        lesson: String,
-        objectives_met: bool,
-        requires: Vec<CheckReport>,
-    },
-    Tick,
-}
-
-/// Side effects for the task manager, as data.
-#[derive(Debug, Clone)]
-pub enum Effect {
-    /// Append to the journal (already applied to the session).
-    Record(Record),
-    RunStep {
-        lesson: String,
-        step: String,
-        attempt: u32,
-        purpose: RunPurpose,
-        kind: StepKind,
-        outputs: Vec<String>,
-        timeout: Option<Duration>,
-    },
-    CancelStep {
-        lesson: String,
-        step: String,
-    },
-    StartCheck {
-        lesson: String,
-        check: String,
-        generation: u32,
-        spec: CheckSpec,
-    },
-    CancelCheck {
-        lesson: String,
-        check: String,
-    },
-    /// Probe `requires` and `objectives` of a lesson once each.
-    EvaluateEntry {
-        lesson: String,
-        requires: Vec<CheckSpec>,
-        objectives: Vec<CheckSpec>,
-    },
-}
-
-/// Something the participant should know that is not progress (shown, never journaled).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub text: String,
-    pub is_error: bool,
-}
 
 /// The session plus the course it walks, and the clock reading of the current update.
 #[derive(Debug)]
@@ -602,87 +490,6 @@ impl Engine {
                 lesson: lesson.to_string(),
                 check,
             });
-        }
-    }
-
-    /// After a failure: reveal due hints and, past the threshold, the solution.
-    fn after_failure_or_progress(&mut self, lesson: &str, step: &str) {
-        self.reveal_due_hints(lesson, step);
-        let Some(l) = self.course.lesson(lesson) else {
-            return;
-        };
-        let Some(progress) = self.session.step(lesson, step) else {
-            return;
-        };
-        let due = l
-            .solution_for(step)
-            .and_then(|s| s.reveal_after_failures)
-            .is_some_and(|n| progress.failures >= n);
-        if due && !progress.solution_revealed {
-            self.emit(Event::SolutionRevealed {
-                lesson: lesson.to_string(),
-                step: step.to_string(),
-            });
-        }
-    }
-
-    /// Hints are progressive: each one shows once its trigger holds and all before it showed.
-    fn reveal_due_hints(&mut self, lesson_id: &str, step: &str) {
-        let Some(lesson) = self.course.lesson(lesson_id) else {
-            return;
-        };
-        let Some(progress) = self.session.step(lesson_id, step) else {
-            return;
-        };
-        let elapsed_ms = progress
-            .first_started_ms
-            .map_or(0, |t| self.now_ms.saturating_sub(t));
-        let mut due = Vec::new();
-        for (index, hint) in lesson
-            .hints_for(step)
-            .enumerate()
-            .skip(progress.hints_shown as usize)
-        {
-            let by_failures = hint.after_failures.is_some_and(|n| progress.failures >= n);
-            let by_time = hint
-                .after
-                .is_some_and(|d| elapsed_ms >= crate::runner::clock::millis(d));
-            if !(by_failures || by_time) {
-                break;
-            }
-            due.push(u32::try_from(index).unwrap_or(u32::MAX));
-        }
-        for index in due {
-            self.emit(Event::HintShown {
-                lesson: lesson_id.to_string(),
-                step: step.to_string(),
-                index,
-            });
-        }
-    }
-
-    fn show_next_hint(&mut self, lesson_id: &str, step: &str) {
-        let Some(lesson) = self.course.lesson(lesson_id) else {
-            return;
-        };
-        let shown = self
-            .session
-            .step(lesson_id, step)
-            .map_or(0, |s| s.hints_shown);
-        let total = lesson.hints_for(step).count();
-        if (shown as usize) < total {
-            self.emit(Event::HintShown {
-                lesson: lesson_id.to_string(),
-                step: step.to_string(),
-                index: shown,
-            });
-        } else if total == 0 {
-            self.notice("this step has no hints", false);
-        } else {
-            self.notice(
-                "all hints for this step are shown; the solution is one key away (S)",
-                false,
-            );
         }
     }
 

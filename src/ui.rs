@@ -3,6 +3,7 @@
 pub mod layout;
 pub mod lesson_doc;
 pub mod markdown;
+pub mod sanitize;
 pub mod screens;
 pub mod theme;
 pub mod widgets;

@@ -71,7 +71,7 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
                 .entry(step)
                 .or_insert_with(|| LogBuffer::new(STEP_LOG_LINES));
             for line in lines {
-                buf.push(line.stream, line.text);
+                buf.push(line.stream, &line.text);
             }
             buf.add_dropped(dropped);
         }

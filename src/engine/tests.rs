@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::*;
 use crate::lesson::template::Template;
 use crate::lesson::*;
-use crate::runner::outcome::{Observation, Verdict};
+use crate::runner::outcome::{CheckAttempt, Observation, Verdict};
 
 fn pos() -> SourcePos {
     SourcePos::new("t.md", 1)

@@ -15,6 +15,7 @@ use crate::lesson::{Block, Check, Hint, Lesson, Solution, Step, StepKind};
 use crate::runner::outcome::Verdict;
 use crate::ui::markdown::wrap::{Piece, truncate, wrap};
 use crate::ui::markdown::{self, LinkSpan};
+use crate::ui::sanitize::terminal_safe;
 use crate::ui::theme::Theme;
 use crate::values::ValueSnapshot;
 
@@ -27,6 +28,9 @@ pub struct Doc {
     pub code_blocks: Vec<String>,
     pub links: Vec<LinkSpan>,
 }
+
+/// Widest a paragraph of prose is laid out.
+pub const READABLE_COLS: usize = 100;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
@@ -140,7 +144,8 @@ impl Builder<'_> {
         let shown = Template::parse(md)
             .map_or_else(|_| md.to_string(), |t| t.display(self.values.as_ref()));
         let indent = if bar.is_some() { 2 } else { 0 };
-        let width = u16::try_from(self.width - indent).unwrap_or(u16::MAX);
+        // Prose wider than this is hard to read; step cards still use the whole width.
+        let width = u16::try_from(self.width.min(READABLE_COLS) - indent).unwrap_or(u16::MAX);
         let r = markdown::render(&shown, width, self.theme, self.doc.code_blocks.len() + 1);
         let offset = self.doc.lines.len();
         for line in r.lines {
@@ -175,7 +180,7 @@ impl Builder<'_> {
             .iter()
             .filter(|r| !r.verdict.is_satisfied())
         {
-            let text = format!("▲ Before you start: {}", r.message);
+            let text = format!("▲ Before you start: {}", terminal_safe(&r.message));
             let w = self.width;
             self.push(vec![Span::styled(truncate(&text, w), self.theme.warn)]);
         }
@@ -322,14 +327,14 @@ impl Builder<'_> {
                     .last_exit_code
                     .map(|c| format!(" (exit {c})"))
                     .unwrap_or_default();
-                let msg = p.last_message.clone().unwrap_or_default();
+                let msg = terminal_safe(p.last_message.as_deref().unwrap_or_default());
                 vec![piece(
                     format!("✗ failed{code}: {msg} · ↵ runs it again, h hints"),
                     t.error,
                 )]
             }
             StepState::Interrupted => {
-                let msg = p.last_message.clone().unwrap_or_default();
+                let msg = terminal_safe(p.last_message.as_deref().unwrap_or_default());
                 vec![piece(
                     format!("! interrupted: {msg} · ↵ runs it again"),
                     t.warn,
@@ -438,17 +443,20 @@ impl Builder<'_> {
 /// Mark, style and detail text for a check's progress.
 pub fn check_status(c: &CheckProgress, t: &Theme, tick: u64) -> (&'static str, Style, String) {
     match (c.state, &c.report) {
-        (CheckState::Finished, Some(r)) => match r.verdict {
-            Verdict::Pass => ("✓", t.ok, r.message.clone()),
-            Verdict::Warn => ("▲", t.warn, r.message.clone()),
-            Verdict::Fail => ("✗", t.error, format!("{} · c checks again", r.message)),
-            Verdict::Pending => ("◌", t.pending, r.message.clone()),
-        },
+        (CheckState::Finished, Some(r)) => {
+            let message = terminal_safe(&r.message);
+            match r.verdict {
+                Verdict::Pass => ("✓", t.ok, message),
+                Verdict::Warn => ("▲", t.warn, message),
+                Verdict::Fail => ("✗", t.error, format!("{message} · c checks again")),
+                Verdict::Pending => ("◌", t.pending, message),
+            }
+        }
         (CheckState::Polling, _) => {
             let seen = c
                 .last
                 .as_ref()
-                .map(|o| format!(" · {}", o.observed))
+                .map(|o| format!(" · {}", terminal_safe(&o.observed)))
                 .unwrap_or_default();
             (
                 spinner(tick),

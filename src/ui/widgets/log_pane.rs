@@ -5,6 +5,7 @@ use std::collections::VecDeque;
 use ratatui::text::{Line, Span};
 
 use crate::runner::outcome::LogStream;
+use crate::ui::sanitize::terminal_safe;
 use crate::ui::theme::Theme;
 
 #[derive(Debug, Clone)]
@@ -24,12 +25,13 @@ impl LogBuffer {
         }
     }
 
-    pub fn push(&mut self, stream: LogStream, text: String) {
+    /// Add a line of a step's output, made terminal-safe (see [`terminal_safe`]).
+    pub fn push(&mut self, stream: LogStream, text: &str) {
         if self.lines.len() == self.capacity {
             self.lines.pop_front();
             self.dropped += 1;
         }
-        self.lines.push_back((stream, text));
+        self.lines.push_back((stream, terminal_safe(text)));
     }
 
     pub fn add_dropped(&mut self, n: u64) {
@@ -66,7 +68,7 @@ impl LogBuffer {
                 LogStream::Stderr => theme.log_stderr,
                 LogStream::Guide => theme.log_guide,
             };
-            out.push(Line::from(Span::styled(text.replace('\t', "    "), style)));
+            out.push(Line::from(Span::styled(text.clone(), style)));
         }
         out
     }
@@ -80,7 +82,7 @@ mod tests {
     fn the_buffer_is_bounded_and_counts_what_it_drops() {
         let mut b = LogBuffer::new(3);
         for i in 0..5 {
-            b.push(LogStream::Stdout, format!("line {i}"));
+            b.push(LogStream::Stdout, &format!("line {i}"));
         }
         b.add_dropped(10);
         assert_eq!((b.len(), b.dropped()), (3, 12));
