@@ -33,12 +33,7 @@ const INPUT_CHANNEL_LEN: usize = 64;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(12);
 
 pub fn run_tui(overrides: &Overrides, env: EnvLookup, args: &TuiArgs) -> Result<Exit, CliError> {
-    let ws = Workspace::open(overrides, env)?;
-    let log = crate::logging::init(
-        &ws.settings.dirs.logs(),
-        &ws.settings.log_level,
-        ws.redactor.clone(),
-    )?;
+    let (ws, log) = Workspace::open_logged(overrides, env)?;
     tracing::info!(lessons = %ws.source.describe(), data = %ws.settings.dirs.data.display(), "guide starting");
     let result = crate::cli::runtime()?.block_on(run_loop(&ws, args, env));
     match &result {

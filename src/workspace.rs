@@ -97,6 +97,20 @@ impl Workspace {
         })
     }
 
+    /// Open the workspace and start logging to its log folder (through its redactor).
+    pub fn open_logged(
+        overrides: &Overrides,
+        env: EnvLookup,
+    ) -> Result<(Self, crate::logging::LogGuard), crate::cli::CliError> {
+        let ws = Self::open(overrides, env)?;
+        let log = crate::logging::init(
+            &ws.settings.dirs.logs(),
+            &ws.settings.log_level,
+            ws.redactor.clone(),
+        )?;
+        Ok((ws, log))
+    }
+
     pub fn services(&self) -> Result<Services, WorkspaceError> {
         Ok(Services {
             executor: Arc::new(ProcessExecutor::new()),

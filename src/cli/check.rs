@@ -16,12 +16,7 @@ use super::output::{Format, json_line};
 use super::{CheckArgs, CliError, Exit};
 
 pub fn run(overrides: &Overrides, env: EnvLookup, args: &CheckArgs) -> Result<Exit, CliError> {
-    let ws = Workspace::open(overrides, env)?;
-    let _log = crate::logging::init(
-        &ws.settings.dirs.logs(),
-        &ws.settings.log_level,
-        ws.redactor.clone(),
-    )?;
+    let (ws, _log) = Workspace::open_logged(overrides, env)?;
     let opened = ws.open_current()?;
     let (session, run_id) = match &opened {
         Some(o) => (o.engine.session().clone(), Some(o.id.clone())),

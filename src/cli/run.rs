@@ -26,12 +26,7 @@ const TICK_INTERVAL_MS: u64 = 1000;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(15);
 
 pub fn run(overrides: &Overrides, env: EnvLookup, args: &RunArgs) -> Result<Exit, CliError> {
-    let ws = Workspace::open(overrides, env)?;
-    let _log = crate::logging::init(
-        &ws.settings.dirs.logs(),
-        &ws.settings.log_level,
-        ws.redactor.clone(),
-    )?;
+    let (ws, _log) = Workspace::open_logged(overrides, env)?;
     super::runtime()?.block_on(drive(ws, args))
 }
 

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::app::keymap::Mode;
 use crate::app::model::Model;
@@ -12,23 +12,7 @@ use crate::journal::Completion;
 use crate::ui::layout::{lesson_areas, outer};
 use crate::ui::lesson_doc::{check_status, elapsed, estimate, spinner};
 use crate::ui::markdown::wrap::truncate;
-use crate::ui::theme::Theme;
 use crate::ui::widgets::chrome;
-
-fn boxed<'a>(title: String, theme: &Theme, focused: bool) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(if focused {
-            theme.border_focus
-        } else {
-            theme.border
-        })
-        .title(Span::styled(
-            title,
-            if focused { theme.title } else { theme.strong },
-        ))
-}
 
 pub fn render(model: &Model, f: &mut Frame) {
     let t = &model.theme;
@@ -59,7 +43,7 @@ pub fn render(model: &Model, f: &mut Frame) {
     } else {
         String::new()
     };
-    let block = boxed(title, t, true)
+    let block = chrome::panel(title, t, true)
         .title_bottom(Line::from(Span::styled(position, t.dim)).right_aligned());
     f.render_widget(block, doc_box);
     f.render_widget(Paragraph::new(visible), areas.doc);
@@ -211,7 +195,7 @@ fn steps_panel(model: &Model, f: &mut Frame, area: Rect) {
             String::new()
         }
     });
-    let block = boxed(" Steps ".to_string(), t, false)
+    let block = chrome::panel(" Steps ".to_string(), t, false)
         .title_bottom(
             Line::from(Span::styled(hint_line.unwrap_or_default(), t.dim)).right_aligned(),
         )
@@ -265,7 +249,7 @@ fn course_panel(model: &Model, f: &mut Frame, area: Rect) {
         "Live topic samples, connector status and lineage appear here in the lessons that create them.",
         t.dim,
     )));
-    let block = boxed(" Course · live ".to_string(), t, false)
+    let block = chrome::panel(" Course · live ".to_string(), t, false)
         .padding(ratatui::widgets::Padding::horizontal(1));
     f.render_widget(
         Paragraph::new(lines)
@@ -315,7 +299,7 @@ fn log_panel(model: &Model, f: &mut Frame, area: Rect) {
         }
         None => (" Log ".to_string(), Vec::new()),
     };
-    let block =
-        boxed(title, t, running.is_some()).padding(ratatui::widgets::Padding::horizontal(1));
+    let block = chrome::panel(title, t, running.is_some())
+        .padding(ratatui::widgets::Padding::horizontal(1));
     f.render_widget(Paragraph::new(lines).block(block), area);
 }

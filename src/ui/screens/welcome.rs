@@ -3,30 +3,14 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use crate::app::keymap::Mode;
 use crate::app::model::{Model, WelcomePane};
 use crate::lesson::ComponentKind;
 use crate::ui::lesson_doc::estimate;
 use crate::ui::markdown::wrap::truncate;
-use crate::ui::theme::Theme;
 use crate::ui::widgets::chrome;
-
-fn boxed<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(if focused {
-            theme.border_focus
-        } else {
-            theme.border
-        })
-        .title(Span::styled(
-            format!(" {title} "),
-            if focused { theme.title } else { theme.strong },
-        ))
-}
 
 pub fn render(model: &Model, f: &mut Frame) {
     let area = f.area();
@@ -79,10 +63,10 @@ pub fn render(model: &Model, f: &mut Frame) {
         })
         .collect();
     f.render_widget(
-        Paragraph::new(tracks).block(boxed(
-            "1 · Track",
-            model.welcome.pane == WelcomePane::Tracks,
+        Paragraph::new(tracks).block(chrome::panel(
+            " 1 · Track ".to_string(),
             t,
+            model.welcome.pane == WelcomePane::Tracks,
         )),
         tracks_area,
     );
@@ -132,10 +116,10 @@ pub fn render(model: &Model, f: &mut Frame) {
         }
     }
     f.render_widget(
-        Paragraph::new(comps).block(boxed(
-            "2 · Components",
-            model.welcome.pane == WelcomePane::Components,
+        Paragraph::new(comps).block(chrome::panel(
+            " 2 · Components ".to_string(),
             t,
+            model.welcome.pane == WelcomePane::Components,
         )),
         comps_area,
     );
@@ -165,8 +149,8 @@ pub fn render(model: &Model, f: &mut Frame) {
             ),
         ]));
     }
-    let block =
-        boxed("3 · Your workshop", false, t).padding(ratatui::widgets::Padding::horizontal(1));
+    let block = chrome::panel(" 3 · Your workshop ".to_string(), t, false)
+        .padding(ratatui::widgets::Padding::horizontal(1));
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

@@ -11,6 +11,22 @@ use crate::app::model::Confirm;
 use crate::ui::markdown::wrap::truncate;
 use crate::ui::theme::Theme;
 
+/// A rounded box with a title; the focused one stands out.
+pub fn panel<'a>(title: String, theme: &Theme, focused: bool) -> Block<'a> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(if focused {
+            theme.border_focus
+        } else {
+            theme.border
+        })
+        .title(Span::styled(
+            title,
+            if focused { theme.title } else { theme.strong },
+        ))
+}
+
 /// One line: key hints on the left (dropped from the end when they do not fit), a status text
 /// on the right.
 pub fn footer(f: &mut Frame, area: Rect, mode: Mode, status: Option<(&str, bool)>, theme: &Theme) {
