@@ -55,7 +55,9 @@ pub fn apply_hyperlinks(model: &Model, buf: &mut Buffer) {
         let y = doc.y + row;
         let start = doc.x + link.col;
         let end = (start + link.width).min(doc.x + doc.width);
-        // Two cells per sequence keeps wide characters whole and the escape count modest.
+        // Two cells per sequence keeps the number of escapes modest. The first cell carries the
+        // sequence with its real width (so the diff neither miscounts nor skips what follows);
+        // the cell it covers is skipped.
         let mut x = start;
         while x < end {
             let next = (x + 2).min(end);
@@ -63,7 +65,10 @@ pub fn apply_hyperlinks(model: &Model, buf: &mut Buffer) {
             for cx in x..next {
                 text.push_str(buf[(cx, y)].symbol());
             }
-            buf[(x, y)].set_symbol(&format!("\x1b]8;;{}\x1b\\{text}\x1b]8;;\x1b\\", link.url));
+            let width = std::num::NonZeroU16::new(next - x).unwrap_or(std::num::NonZeroU16::MIN);
+            buf[(x, y)]
+                .set_symbol(&format!("\x1b]8;;{}\x1b\\{text}\x1b]8;;\x1b\\", link.url))
+                .set_diff_option(ratatui::buffer::CellDiffOption::ForcedWidth(width));
             for cx in x + 1..next {
                 buf[(cx, y)].set_diff_option(ratatui::buffer::CellDiffOption::Skip);
             }

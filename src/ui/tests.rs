@@ -275,3 +275,70 @@ fn no_color_renders_without_a_single_colour() {
         }
     }
 }
+
+/// What a terminal shows for a buffer that carries OSC 8 links: the link cell's visible text
+/// covers the cells after it.
+fn visible_rows(buffer: &ratatui::buffer::Buffer) -> Vec<String> {
+    let area = buffer.area;
+    (0..area.height)
+        .map(|y| {
+            let mut row: Vec<String> = (0..area.width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            let mut x = 0;
+            while x < row.len() {
+                if let Some(rest) = row[x].strip_prefix("\x1b]8;;") {
+                    let text = rest.split_once("\x1b\\").map_or("", |(_, t)| t);
+                    let text = text.split("\x1b]8;;").next().unwrap_or("").to_string();
+                    let chars: Vec<String> = text.chars().map(String::from).collect();
+                    for (i, c) in chars.iter().enumerate() {
+                        if let Some(cell) = row.get_mut(x + i) {
+                            *cell = c.clone();
+                        }
+                    }
+                    x += chars.len().max(1);
+                } else {
+                    x += 1;
+                }
+            }
+            row.concat()
+        })
+        .collect()
+}
+
+#[test]
+fn hyperlinks_leave_no_stale_text_when_the_lesson_scrolls() {
+    let mut s = Screen::started(shipped(), "aws");
+    s.key(KeyCode::Char('n'));
+    update(&mut s.model, Action::Resize(120, 40));
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut clean = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut linked_frames = 0;
+    for scroll in 0..60u16 {
+        s.model.lesson.scroll = scroll;
+        terminal
+            .draw(|f| {
+                super::render(&s.model, f);
+                super::apply_hyperlinks(&s.model, f.buffer_mut());
+                if f.buffer_mut()
+                    .content()
+                    .iter()
+                    .any(|c| c.symbol().starts_with("\x1b]8;;"))
+                {
+                    linked_frames += 1;
+                }
+            })
+            .expect("draw");
+        // The terminal received only diffs; what it shows must equal a clean render.
+        clean.draw(|f| super::render(&s.model, f)).expect("draw");
+        assert_eq!(
+            visible_rows(terminal.backend().buffer()),
+            visible_rows(clean.backend().buffer()),
+            "stale text on screen after scrolling to {scroll}"
+        );
+    }
+    assert!(
+        linked_frames > 5,
+        "the lesson has links on screen: {linked_frames}"
+    );
+}
