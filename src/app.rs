@@ -33,6 +33,13 @@ const INPUT_CHANNEL_LEN: usize = 64;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(12);
 
 pub fn run_tui(overrides: &Overrides, env: EnvLookup, args: &TuiArgs) -> Result<Exit, CliError> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(
+            "the guide needs an interactive terminal; in scripts use `cdc-workshop run`, `check` or `status`"
+                .to_string(),
+        ));
+    }
     let (ws, log) = Workspace::open_logged(overrides, env)?;
     tracing::info!(lessons = %ws.source.describe(), data = %ws.settings.dirs.data.display(), "guide starting");
     let result = crate::cli::runtime()?.block_on(run_loop(&ws, args, env));

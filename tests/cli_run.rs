@@ -320,3 +320,20 @@ fn usage_errors_exit_2_with_a_next_step() {
         bad_var.stderr()
     );
 }
+
+#[test]
+fn the_guide_without_a_terminal_points_to_the_headless_commands() {
+    let home = Home::with_fixture();
+    let ran = home.run(&[]);
+    ran.assert_code(2);
+    assert!(
+        ran.stderr().contains("needs an interactive terminal"),
+        "{}",
+        ran.stderr()
+    );
+    assert!(
+        ran.stderr().contains("cdc-workshop run"),
+        "{}",
+        ran.stderr()
+    );
+}
