@@ -1,0 +1,3 @@
+//! Real systems behind small interfaces. Knows nothing of the app or the UI.
+
+pub mod terraform;
