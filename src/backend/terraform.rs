@@ -4,6 +4,7 @@
 //! Everything here is parsing and folding; spawning Terraform is the runner's job. Contract:
 //! `shared/reference/confluent-api.md` §4.
 
+pub mod cli;
 pub mod output;
 pub mod progress;
 pub mod ui;
