@@ -337,3 +337,59 @@ fn the_guide_without_a_terminal_points_to_the_headless_commands() {
         ran.stderr()
     );
 }
+
+#[test]
+fn kill_9_in_the_middle_of_a_step_loses_nothing_and_the_next_run_finishes() {
+    let lessons = tempfile::tempdir().unwrap();
+    write_course(
+        lessons.path(),
+        "```lesson\nid = \"one\"\ntitle = \"One\"\nestimate = \"1m\"\n```\n\n```step\nid = \"first\"\ntitle = \"First\"\nkind = \"shell\"\ncommand = \"echo first\"\n```\n\n```step\nid = \"slow\"\ntitle = \"Slow\"\nkind = \"shell\"\ncommand = \"echo started; sleep 2\"\n```\n",
+    );
+    let home = Home::with_lessons(lessons.path().to_path_buf());
+    let mut child = home
+        .command(&["run", "--track", "only"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(home.path().join("runs/current").exists()
+        && std::fs::read_to_string(home.journal())
+            .unwrap_or_default()
+            .contains("\"step\":\"slow\""))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow step never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no handler runs, nothing is flushed on the way out
+    child.wait().unwrap();
+
+    let journal = std::fs::read_to_string(home.journal()).unwrap();
+    for line in journal.lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("damaged line ({e}): {line}"));
+    }
+    let status = home.run(&["status"]).stdout();
+    assert!(
+        status.contains("first") && status.contains("done"),
+        "{status}"
+    );
+
+    let again = home.run(&["run", "--format", "json"]);
+    again.assert_code(0);
+    let lines = again.json_lines();
+    let interrupted = of_type(&lines, "step_finished")
+        .into_iter()
+        .any(|v| v["step"] == "slow" && v["outcome"]["result"] == "interrupted");
+    assert!(
+        interrupted,
+        "resume records the killed step as interrupted: {lines:?}"
+    );
+    let rerun: Vec<_> = of_type(&lines, "step_started")
+        .iter()
+        .map(|v| v["step"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(rerun, vec!["slow"], "only the interrupted step runs again");
+}
