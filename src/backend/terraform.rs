@@ -8,3 +8,4 @@ pub mod cli;
 pub mod output;
 pub mod progress;
 pub mod ui;
+pub mod workspace;
