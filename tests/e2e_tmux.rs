@@ -102,7 +102,8 @@ impl Tmux {
     #[track_caller]
     fn assert_restored(&self, marker: &str) {
         self.line(&format!("clear; stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo {marker}-$(tmux display -p 'alt#{{alternate_on}}' 2>/dev/null)"));
-        let screen = self.wait_for(&format!("{marker}-"));
+        // Wait for what only the output contains: the typed command line has `{marker}-$(`.
+        let screen = self.wait_for(&format!("{marker}-alt"));
         assert!(
             screen.contains("icanon echo"),
             "raw mode was left on:\n{screen}"
@@ -204,7 +205,8 @@ fn sigterm_while_a_step_runs_restores_the_terminal_and_records_the_interruption(
     let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
     assert!(!pid.is_empty(), "found the guide's pid");
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    t.wait_for("EXITED-");
+    // SIGTERM is a clean shutdown: progress saved, status 0.
+    t.wait_for("EXITED-0");
     t.assert_restored("TERM");
 
     let home_env = home.path().to_path_buf();
