@@ -3,7 +3,7 @@
 //! The environment is passed in (not read globally) so tests run with a clean, explicit one.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use thiserror::Error;
@@ -240,11 +240,6 @@ pub fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
         }
         None => err.message().to_string(),
     }
-}
-
-/// The default data dir path for messages, without failing.
-pub fn display_path(p: &Path) -> String {
-    p.display().to_string()
 }
 
 #[cfg(test)]

@@ -307,13 +307,7 @@ impl TaskManager {
         self.tracker.spawn(async move {
             let mut required = Vec::new();
             for spec in &requires {
-                let o = prober.probe(&spec.kind, &ctx).await;
-                required.push(CheckReport {
-                    verdict: o.verdict,
-                    message: o.observed.clone(),
-                    observed: o.observed,
-                    attempts: 1,
-                });
+                required.push(probe_once(prober.as_ref(), &ctx, spec).await);
             }
             let mut met = !objectives.is_empty();
             for spec in &objectives {

@@ -62,14 +62,6 @@ impl Values {
         Self { vars, secrets }
     }
 
-    pub fn vars(&self) -> &BTreeMap<String, String> {
-        &self.vars
-    }
-
-    pub fn has_secret(&self, name: &str) -> bool {
-        self.secrets.contains_key(name)
-    }
-
     pub fn snapshot(&self, session: &Session) -> Arc<ValueSnapshot> {
         Arc::new(ValueSnapshot {
             outputs: session.outputs.clone(),

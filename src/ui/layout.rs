@@ -18,11 +18,9 @@ pub struct LessonAreas {
 /// Where each part of the lesson screen goes. Inner areas (inside borders) are what the
 /// document is laid out for, so `doc` is the text area, not the box.
 pub fn lesson_areas(width: u16, height: u16, log_expanded: bool) -> LessonAreas {
-    let full = Rect::new(0, 0, width, height);
     let header = Rect::new(0, 0, width, 1.min(height));
     let footer = Rect::new(0, height.saturating_sub(1), width, 1.min(height));
     let body = Rect::new(0, 1, width, height.saturating_sub(2));
-    let _ = full;
     if width >= WIDE_LAYOUT_MIN_COLS {
         let right_w = (width * 38 / 100).clamp(40, 70);
         let left_w = width - right_w;

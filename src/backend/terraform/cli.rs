@@ -205,18 +205,25 @@ impl TerraformCli {
         format!("terraform {}", args.join(" "))
     }
 
-    /// `terraform version -json`, checked against the minimum version; remembered afterwards.
-    pub async fn check_version(&mut self) -> Result<VersionInfo, TerraformError> {
-        let args = vec!["version".to_string(), "-json".to_string()];
-        let shown = self.shown(&args);
-        let out = self
-            .command(&std::env::temp_dir(), &args)
+    /// Run a short command in `dir` and capture its output (version, output).
+    async fn capture(
+        &self,
+        dir: &Path,
+        args: &[String],
+    ) -> Result<std::process::Output, TerraformError> {
+        self.command(dir, args)
             .output()
             .await
             .map_err(|source| TerraformError::Spawn {
-                command: shown.clone(),
+                command: self.shown(args),
                 source,
-            })?;
+            })
+    }
+
+    /// `terraform version -json`, checked against the minimum version; remembered afterwards.
+    pub async fn check_version(&mut self) -> Result<VersionInfo, TerraformError> {
+        let args = vec!["version".to_string(), "-json".to_string()];
+        let out = self.capture(&std::env::temp_dir(), &args).await?;
         let info = VersionInfo::parse(&String::from_utf8_lossy(&out.stdout))?;
         info.check()?;
         self.version = Some(info.clone());
@@ -312,18 +319,10 @@ impl TerraformCli {
         dir: &Path,
     ) -> Result<std::collections::BTreeMap<String, OutputValue>, TerraformError> {
         let args = vec!["output".to_string(), "-json".to_string()];
-        let shown = self.shown(&args);
-        let out =
-            self.command(dir, &args)
-                .output()
-                .await
-                .map_err(|source| TerraformError::Spawn {
-                    command: shown.clone(),
-                    source,
-                })?;
+        let out = self.capture(dir, &args).await?;
         if !out.status.success() {
             return Err(TerraformError::Failed {
-                command: shown,
+                command: self.shown(&args),
                 code: out.status.code().unwrap_or(-1),
                 detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
             });
