@@ -5,6 +5,7 @@
 
 pub mod keymap;
 pub mod model;
+pub mod provision;
 pub mod update;
 
 use std::sync::Arc;

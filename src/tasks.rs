@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::backend::terraform::ui::UiMessage;
 use crate::engine::{Effect, Msg, Session};
 use crate::journal::{Journal, JournalError, Record};
 use crate::lesson::CheckSpec;
@@ -40,6 +41,12 @@ pub enum TaskEvent {
         step: String,
         lines: Vec<LogLine>,
         dropped: u64,
+    },
+    /// Typed progress of a terraform step (every message, in order).
+    StepProgressed {
+        lesson: String,
+        step: String,
+        messages: Vec<UiMessage>,
     },
 }
 

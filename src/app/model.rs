@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::provision::Provision;
 use crate::engine::{Engine, Notice, StepState};
 use crate::lesson::{Course, Lesson, Step};
 use crate::ui::lesson_doc::Doc;
@@ -86,6 +87,8 @@ pub struct Model {
     pub welcome: WelcomeState,
     pub lesson: LessonState,
     pub logs: BTreeMap<String, LogBuffer>,
+    /// Live (and last) Terraform progress per step id.
+    pub provisions: BTreeMap<String, Provision>,
     pub notices: Vec<(Notice, u64)>,
     /// Shown until dismissed by leaving the lesson (e.g. a damaged journal).
     pub warning: Option<String>,
@@ -121,6 +124,7 @@ impl Model {
             },
             lesson: LessonState::default(),
             logs: BTreeMap::new(),
+            provisions: BTreeMap::new(),
             notices: Vec::new(),
             warning: None,
             doc: Doc::default(),

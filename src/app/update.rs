@@ -6,6 +6,7 @@ use super::keymap::{Intent, Mode, intent_for};
 use super::model::{
     Confirm, Model, Overlay, Pending, RunView, STEP_LOG_LINES, Screen, WelcomePane,
 };
+use super::provision::Provision;
 use crate::engine::{Effect, Engine, Msg, StepState};
 use crate::lesson::StepKind;
 use crate::tasks::TaskEvent;
@@ -74,6 +75,20 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
                 buf.push(line.stream, &line.text);
             }
             buf.add_dropped(dropped);
+        }
+        Action::Task(TaskEvent::StepProgressed { step, messages, .. }) => {
+            let now = model.now_ms;
+            let provision = model
+                .provisions
+                .entry(step)
+                .or_insert_with(|| Provision::new(now));
+            // A finished provision belongs to an earlier attempt; this one starts afresh.
+            if !provision.running() {
+                *provision = Provision::new(now);
+            }
+            for m in &messages {
+                provision.apply(m, now);
+            }
         }
         Action::Tick(now_ms) => {
             model.now_ms = now_ms;
@@ -408,6 +423,10 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                     );
                 }
                 StepKind::Manual(_) => model.notify("a manual step has no command to copy", false),
+                StepKind::Terraform(_) => model.notify(
+                    "a terraform step runs in the guide's own workspace; `cdc-workshop status` shows where",
+                    false,
+                ),
             }
         }
         Intent::CopyBlock(n) => match model.doc.code_blocks.get(usize::from(n).saturating_sub(1)) {
@@ -479,11 +498,17 @@ fn kind_display(model: &Model, kind: &StepKind) -> String {
     match kind {
         StepKind::Shell(s) => s.command.display(values.as_ref()),
         StepKind::Manual(m) => m.confirm.clone(),
+        StepKind::Terraform(t) => t.display(),
     }
 }
 
 fn engine(model: &mut Model, msg: Msg, fx: &mut Vec<AppEffect>) {
     let now = model.now_ms;
+    if let Msg::StepFinished { step, .. } = &msg
+        && let Some(p) = model.provisions.get_mut(step)
+    {
+        p.finished_ms.get_or_insert(now);
+    }
     let Some(run) = model.run.as_mut() else {
         return;
     };

@@ -5,6 +5,7 @@
 //! `shared/reference/confluent-api.md` §4.
 
 pub mod cli;
+pub mod event;
 pub mod output;
 pub mod progress;
 pub mod ui;

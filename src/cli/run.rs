@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::backend::terraform::event::to_event;
 use crate::config::{EnvLookup, Overrides};
 use crate::engine::{Effect, Engine, Msg, StepState};
 use crate::journal::{Event, Record};
@@ -149,6 +150,16 @@ impl Driver {
                     }
                     if dropped > 0 && self.format == Format::Text {
                         println!("    │ … {dropped} line(s) dropped (output faster than the display)");
+                    }
+                }
+                Some(TaskEvent::StepProgressed { lesson, step, messages }) => {
+                    // Text mode reads the same messages as log lines; JSON gets them typed.
+                    if self.format == Format::Json {
+                        for event in messages.iter().filter_map(to_event) {
+                            json_line(&json!({
+                                "type": "terraform", "lesson": lesson, "step": step, "event": event,
+                            }));
+                        }
                     }
                 }
                 None => return Err(CliError::Usage("internal: task channel closed".into())),

@@ -15,18 +15,20 @@ use toml::de::{DeTable, DeValue};
 
 use super::check_spec::{SpecPlace, parse_spec, parse_spec_list, template};
 use super::secrets_scan::is_placeholder;
+use super::template::Template;
 use super::toml_body::{Body, Dur, closest, from_table, split_off, str_value};
 use super::{
     Check, CheckSpec, Cleanup, Diagnostic, DiagnosticKind, Hint, ManualStep, ShellStep, Solution,
-    SourcePos, Step, StepKind,
+    SourcePos, Step, StepKind, TerraformAction, TerraformStep,
 };
 
-pub(crate) const STEP_KINDS: &[&str] = &["shell", "manual"];
+pub(crate) const STEP_KINDS: &[&str] = &["shell", "manual", "terraform"];
 /// Step kinds of the full format that this version does not run yet.
-const FUTURE_STEP_KINDS: &[&str] = &["terraform", "confluent", "flink_sql", "sql"];
+const FUTURE_STEP_KINDS: &[&str] = &["confluent", "flink_sql", "sql"];
 const STEP_COMMON: &[&str] = &["id", "title", "kind", "outputs", "timeout", "estimate"];
 const SHELL_KEYS: &[&str] = &["command", "cwd", "env"];
 const MANUAL_KEYS: &[&str] = &["confirm"];
+const TERRAFORM_KEYS: &[&str] = &["module", "action", "vars", "secret_outputs"];
 const CHECK_HEAD: &[&str] = &["id", "title", "step"];
 const HINT_KEYS: &[&str] = &["step", "after_failures", "after", "text"];
 const SOLUTION_KEYS: &[&str] = &["step", "reveal_after_failures", "explain", "run"];
@@ -154,10 +156,22 @@ struct ManualRaw {
     confirm: Spanned<String>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TerraformRaw {
+    module: Spanned<String>,
+    action: Option<Spanned<String>>,
+    #[serde(default)]
+    vars: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    secret_outputs: BTreeMap<String, Spanned<String>>,
+}
+
 fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
     match kind {
         "shell" => Some(SHELL_KEYS),
         "manual" => Some(MANUAL_KEYS),
+        "terraform" => Some(TERRAFORM_KEYS),
         _ => None,
     }
 }
@@ -241,6 +255,9 @@ fn step_body(
             confirm: raw.confirm.into_inner(),
         }));
     }
+    if kind == "terraform" {
+        return terraform_body(body, table, span, what, pos, diags);
+    }
     let raw: ShellRaw = from_table(table, span)
         .map_err(|e| diags.push(body.de_error(&e, what, pos)))
         .ok()?;
@@ -264,17 +281,7 @@ fn step_body(
         let Some(t) = template(body, value, &format!("env.{name}"), what, diags) else {
             continue;
         };
-        let upper = name.to_ascii_uppercase();
-        let sensitive = SECRET_ENV_WORDS.iter().any(|w| upper.contains(w));
-        if sensitive && t.refs().next().is_none() && !is_placeholder(value.get_ref()) {
-            diags.push(Diagnostic::new(
-                at,
-                DiagnosticKind::SecretLiteral,
-                format!(
-                    "`env.{name}` of {what} holds a literal value; credentials must not be written into lessons: declare a secret in course.toml and write `{name} = \"{{{{ secrets.<name> }}}}\"`"
-                ),
-            ));
-        }
+        refuse_literal_secret(name, value, &t, at, &format!("env.{name}"), what, diags);
         env.insert(name.clone(), t);
     }
     Some(StepKind::Shell(ShellStep {
@@ -284,6 +291,117 @@ fn step_body(
             None => None,
         },
         env,
+    }))
+}
+
+/// A name that says "credential" must get its value from a secret, not a literal in the lesson.
+fn refuse_literal_secret(
+    name: &str,
+    value: &Spanned<String>,
+    t: &Template,
+    at: SourcePos,
+    field: &str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let upper = name.to_ascii_uppercase();
+    let sensitive = SECRET_ENV_WORDS.iter().any(|w| upper.contains(w));
+    if sensitive && t.refs().next().is_none() && !is_placeholder(value.get_ref()) {
+        diags.push(Diagnostic::new(
+            at,
+            DiagnosticKind::SecretLiteral,
+            format!(
+                "`{field}` of {what} holds a literal value; credentials must not be written into lessons: declare a secret in course.toml and write `{name} = \"{{{{ secrets.<name> }}}}\"`"
+            ),
+        ));
+    }
+}
+
+/// Terraform identifiers: a letter first, then letters, digits, `_` and `-`.
+fn is_terraform_name(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn terraform_body(
+    body: &Body<'_>,
+    table: DeTable<'_>,
+    span: Range<usize>,
+    what: &str,
+    pos: &SourcePos,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<StepKind> {
+    let raw: TerraformRaw = from_table(table, span)
+        .map_err(|e| diags.push(body.de_error(&e, what, pos)))
+        .ok()?;
+    let before = diags.len();
+    let invalid = |at: usize, message: String| {
+        Diagnostic::new(body.pos(at), DiagnosticKind::InvalidValue, message)
+    };
+    if !is_id(raw.module.get_ref()) {
+        diags.push(invalid(
+            raw.module.span().start,
+            format!(
+                "`module` of {what} is `{}`; name a folder under assets/terraform/ (letters, digits, `-` and `_`)",
+                raw.module.get_ref()
+            ),
+        ));
+    }
+    let action = match raw.action.as_ref().map(|a| a.get_ref().as_str()) {
+        None | Some("apply") => TerraformAction::Apply,
+        Some("destroy") => TerraformAction::Destroy,
+        Some("plan") => TerraformAction::Plan,
+        Some(other) => {
+            let hint = closest(other, &["apply", "destroy", "plan"])
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            diags.push(invalid(
+                raw.action.as_ref().map_or(0, |a| a.span().start),
+                format!("`action` of {what} is `{other}`; {hint}use apply, destroy or plan"),
+            ));
+            TerraformAction::Apply
+        }
+    };
+    let mut vars = BTreeMap::new();
+    for (name, value) in &raw.vars {
+        let at = body.pos(value.span().start);
+        if !is_terraform_name(name) {
+            diags.push(Diagnostic::new(
+                at.clone(),
+                DiagnosticKind::InvalidValue,
+                format!(
+                    "`vars.{name}` of {what}: not a Terraform variable name; start with a letter, then letters, digits, `_` and `-`"
+                ),
+            ));
+        }
+        let Some(t) = template(body, value, &format!("vars.{name}"), what, diags) else {
+            continue;
+        };
+        refuse_literal_secret(name, value, &t, at, &format!("vars.{name}"), what, diags);
+        vars.insert(name.clone(), t);
+    }
+    let mut secret_outputs = BTreeMap::new();
+    for (output, secret) in &raw.secret_outputs {
+        if !is_terraform_name(output) || !is_id(secret.get_ref()) {
+            diags.push(invalid(
+                secret.span().start,
+                format!(
+                    "`secret_outputs.{output} = \"{}\"` of {what}: write the module's output name on the left and a secret declared in course.toml on the right",
+                    secret.get_ref()
+                ),
+            ));
+        }
+        secret_outputs.insert(output.clone(), secret.get_ref().clone());
+    }
+    if diags.len() > before {
+        return None;
+    }
+    Some(StepKind::Terraform(TerraformStep {
+        module: raw.module.into_inner(),
+        action,
+        vars,
+        secret_outputs,
     }))
 }
 

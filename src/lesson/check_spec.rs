@@ -15,10 +15,10 @@ use super::template::Template;
 use super::toml_body::{Body, Dur, closest, from_table, split_off, str_value};
 use super::{
     CheckKind, CheckSpec, DEFAULT_CHECK_DEADLINE, Diagnostic, DiagnosticKind, EnvCheck, FileCheck,
-    HttpCheck, HttpMethod, Messages, PollPolicy, SourcePos,
+    HttpCheck, HttpMethod, Messages, PollPolicy, SourcePos, TerraformOutputCheck,
 };
 
-pub(crate) const CHECK_KINDS: &[&str] = &["env", "file", "http", "all", "any"];
+pub(crate) const CHECK_KINDS: &[&str] = &["env", "file", "http", "terraform_output", "all", "any"];
 const SPEC_COMMON: &[&str] = &["kind", "deadline", "poll", "messages"];
 const ENV_KEYS: &[&str] = &["name", "matches", "secret"];
 const FILE_KEYS: &[&str] = &["path", "exists", "contains", "matches"];
@@ -31,11 +31,11 @@ const HTTP_KEYS: &[&str] = &[
     "body_contains",
     "timeout",
 ];
+const TERRAFORM_OUTPUT_KEYS: &[&str] = &["module", "output", "matches"];
 const COMPOSITE_KEYS: &[&str] = &["checks"];
 
 /// Check kinds that later versions add; named so the error can say "not yet" instead of "typo".
 const FUTURE_CHECK_KINDS: &[&str] = &[
-    "terraform_output",
     "connector_status",
     "topic_exists",
     "topic_messages",
@@ -59,6 +59,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
         "env" => ENV_KEYS,
         "file" => FILE_KEYS,
         "http" => HTTP_KEYS,
+        "terraform_output" => TERRAFORM_OUTPUT_KEYS,
         "all" | "any" => COMPOSITE_KEYS,
         _ => return None,
     })
@@ -124,6 +125,14 @@ struct FileRaw {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct TerraformOutputRaw {
+    module: Spanned<String>,
+    output: Spanned<String>,
+    matches: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct HttpRaw {
     url: Spanned<String>,
     method: Option<Spanned<String>>,
@@ -184,6 +193,7 @@ pub(crate) fn parse_spec(
         "env" => parse_env(body, table, span.clone(), what, &pos, diags),
         "file" => parse_file(body, table, span.clone(), what, &pos, diags),
         "http" => parse_http(body, table, span.clone(), what, &pos, diags),
+        "terraform_output" => parse_terraform_output(body, table, span.clone(), what, &pos, diags),
         composite => {
             let children = parse_children(body, nested_checks, what, &pos, diags);
             children.map(|c| {
@@ -355,6 +365,37 @@ fn regex_field(
         ));
     }
     Some(value.into_inner())
+}
+
+fn parse_terraform_output(
+    body: &Body<'_>,
+    table: DeTable<'_>,
+    span: Range<usize>,
+    what: &str,
+    pos: &SourcePos,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<CheckKind> {
+    let raw: TerraformOutputRaw = from_table(table, span)
+        .map_err(|e| diags.push(body.de_error(&e, what, pos)))
+        .ok()?;
+    for (field, value) in [("module", &raw.module), ("output", &raw.output)] {
+        if !super::block::is_id(value.get_ref()) {
+            diags.push(Diagnostic::new(
+                body.pos(value.span().start),
+                DiagnosticKind::InvalidValue,
+                format!(
+                    "`{field}` of {what} is `{}`; use letters, digits, `-` and `_`",
+                    value.get_ref()
+                ),
+            ));
+        }
+    }
+    let matches = regex_field(body, raw.matches, what, diags);
+    Some(CheckKind::TerraformOutput(TerraformOutputCheck {
+        module: raw.module.into_inner(),
+        output: raw.output.into_inner(),
+        matches,
+    }))
 }
 
 fn parse_env(

@@ -242,6 +242,7 @@ pub struct Step {
 pub enum StepKind {
     Shell(ShellStep),
     Manual(ManualStep),
+    Terraform(TerraformStep),
 }
 
 impl StepKind {
@@ -249,6 +250,45 @@ impl StepKind {
         match self {
             StepKind::Shell(_) => "shell",
             StepKind::Manual(_) => "manual",
+            StepKind::Terraform(_) => "terraform",
+        }
+    }
+}
+
+/// A Terraform module under `assets/terraform/<module>` applied (or destroyed) in its own
+/// workspace in the data dir.
+#[derive(Debug, Clone)]
+pub struct TerraformStep {
+    pub module: String,
+    pub action: TerraformAction,
+    /// Input variables, passed to Terraform only as `TF_VAR_<name>` environment variables.
+    pub vars: BTreeMap<String, Template>,
+    /// Sensitive module outputs and the secret each is stored as (`output name` → `secret name`),
+    /// so later steps use them as `{{ secrets.<name> }}` and they are never shown.
+    pub secret_outputs: BTreeMap<String, String>,
+}
+
+impl TerraformStep {
+    /// The command line the participant would type for this step (values travel separately).
+    pub fn display(&self) -> String {
+        format!("terraform {} · module {}", self.action.name(), self.module)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerraformAction {
+    Apply,
+    Destroy,
+    /// Show what an apply would change, without changing anything.
+    Plan,
+}
+
+impl TerraformAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            TerraformAction::Apply => "apply",
+            TerraformAction::Destroy => "destroy",
+            TerraformAction::Plan => "plan",
         }
     }
 }
@@ -295,6 +335,7 @@ pub enum CheckKind {
     Env(EnvCheck),
     File(FileCheck),
     Http(HttpCheck),
+    TerraformOutput(TerraformOutputCheck),
     All(Vec<CheckSpec>),
     Any(Vec<CheckSpec>),
 }
@@ -305,6 +346,7 @@ impl CheckKind {
             CheckKind::Env(_) => "env",
             CheckKind::File(_) => "file",
             CheckKind::Http(_) => "http",
+            CheckKind::TerraformOutput(_) => "terraform_output",
             CheckKind::All(_) => "all",
             CheckKind::Any(_) => "any",
         }
@@ -343,6 +385,15 @@ pub struct HttpCheck {
     pub body_contains: Option<String>,
     /// Per-attempt request timeout.
     pub timeout: Duration,
+}
+
+/// A module's output, read from its state (`terraform output -json`, no plan, no provider calls).
+#[derive(Debug, Clone)]
+pub struct TerraformOutputCheck {
+    pub module: String,
+    pub output: String,
+    /// Regular expression the value (as text) must match; sensitive values are never shown.
+    pub matches: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -76,6 +76,10 @@ impl Prober for LiveProber {
                 CheckKind::Env(check) => env::probe(check, self.env.as_ref()),
                 CheckKind::File(check) => file::probe(check, ctx).await,
                 CheckKind::Http(check) => http::probe(&self.client, check, ctx).await,
+                CheckKind::TerraformOutput(_) => Observation::new(
+                    Verdict::Fail,
+                    "terraform outputs cannot be read by this prober",
+                ),
                 CheckKind::All(children) => all(self.probe_children(children, ctx).await),
                 CheckKind::Any(children) => any(self.probe_children(children, ctx).await),
             };

@@ -177,6 +177,12 @@ impl StepExecutor for ProcessExecutor {
                 StepKind::Manual(_) => StepOutcome::Succeeded {
                     outputs: BTreeMap::new(),
                 },
+                // The dispatcher sends terraform steps to their own runner; reaching here means
+                // the executor was wired without one.
+                StepKind::Terraform(_) => StepOutcome::Failed {
+                    message: "this executor does not run terraform steps".to_string(),
+                    exit_code: None,
+                },
             }
         }
         .boxed()

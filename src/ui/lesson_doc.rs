@@ -190,6 +190,7 @@ impl Builder<'_> {
         match kind {
             StepKind::Shell(s) => format!("$ {}", s.command.display(self.values.as_ref())),
             StepKind::Manual(m) => m.confirm.clone(),
+            StepKind::Terraform(t) => t.display(),
         }
     }
 
@@ -208,6 +209,7 @@ impl Builder<'_> {
         let kind = match &step.kind {
             StepKind::Shell(_) => "shell",
             StepKind::Manual(_) => "you do this",
+            StepKind::Terraform(_) => "terraform",
         };
         let title = truncate(
             &format!(" Step {n}/{total} · {} ", step.title),
@@ -241,9 +243,26 @@ impl Builder<'_> {
                 style: t.text,
                 link: None,
             }],
+            StepKind::Terraform(tf) => vec![Piece {
+                text: tf.display(),
+                style: t.code_block,
+                link: None,
+            }],
         };
         for line in wrap(&body, inner) {
             self.card_row(line, border);
+        }
+        if let StepKind::Terraform(tf) = &step.kind {
+            for (name, value) in &tf.vars {
+                let piece = Piece {
+                    text: format!("  {name} = {}", value.display(self.values.as_ref())),
+                    style: t.dim,
+                    link: None,
+                };
+                for line in wrap(&[piece], inner) {
+                    self.card_row(line, border);
+                }
+            }
         }
         let status = self.status_pieces(step, &p);
         for line in wrap(&status, inner) {

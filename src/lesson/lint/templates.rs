@@ -89,7 +89,7 @@ impl Collector<'_> {
         let pos = &spec.pos;
         self.messages(&spec.messages, pos, what);
         match &spec.kind {
-            CheckKind::Env(_) => {}
+            CheckKind::Env(_) | CheckKind::TerraformOutput(_) => {}
             CheckKind::File(f) => self.template(&f.path, pos, format!("`path` of {what}"), false),
             CheckKind::Http(h) => {
                 self.template(&h.url, pos, format!("`url` of {what}"), false);
@@ -117,6 +117,12 @@ impl Collector<'_> {
                 }
             }
             StepKind::Manual(m) => self.display(&m.confirm, pos, &format!("`confirm` of {what}")),
+            // Vars reach Terraform only as TF_VAR_* environment variables, so secrets are fine.
+            StepKind::Terraform(t) => {
+                for (name, v) in &t.vars {
+                    self.template(v, pos, format!("`vars.{name}` of {what}"), true);
+                }
+            }
         }
     }
 
@@ -205,7 +211,7 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
                     TemplateRef::Secret(name) if !u.secrets_ok => Some((
                         DiagnosticKind::SecretLiteral,
                         format!(
-                            "`{{{{ secrets.{name} }}}}` in {}: secrets may only appear in a shell step's `env` values or an http check's `headers`, so they never reach a command line, a log or the screen; pass it as an environment variable (env = {{ NAME = \"{{{{ secrets.{name} }}}}\" }}) and use $NAME",
+                            "`{{{{ secrets.{name} }}}}` in {}: secrets may only appear in a shell step's `env` values, a terraform step's `vars` or an http check's `headers`, so they never reach a command line, a log or the screen; pass it as an environment variable (env = {{ NAME = \"{{{{ secrets.{name} }}}}\" }}) and use $NAME",
                             u.place
                         ),
                     )),
