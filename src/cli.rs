@@ -26,6 +26,8 @@ Environment:
   CDC_WORKSHOP_HOME        one folder for config, journal and logs (default: the platform's dirs)
   CDC_WORKSHOP_CONFIG      config file (default: <config dir>/config.toml)
   CDC_WORKSHOP_LESSONS     lessons folder instead of the built-in course
+  CDC_WORKSHOP_ASSETS      assets folder (terraform modules) instead of the built-in ones
+  CDC_WORKSHOP_TERRAFORM   the terraform binary to use (default: terraform on PATH)
   CDC_WORKSHOP_LOG_LEVEL   error | warn | info | debug | trace
   CDC_WORKSHOP_<VARIABLE>  any course variable, e.g. CDC_WORKSHOP_CONFLUENT_API_URL
   NO_COLOR                 monochrome output";
@@ -53,6 +55,10 @@ pub struct GlobalArgs {
     /// Read lessons from DIR instead of the built-in course (for lesson authors).
     #[arg(long, global = true, value_name = "DIR")]
     pub lessons: Option<PathBuf>,
+    /// Read assets (terraform modules…) from DIR; default: `assets/` beside `--lessons`, else
+    /// the built-in ones.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub assets: Option<PathBuf>,
     /// Config file to read (default: <config dir>/config.toml).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -69,6 +75,7 @@ impl GlobalArgs {
         Overrides {
             config: self.config.clone(),
             lessons: self.lessons.clone(),
+            assets: self.assets.clone(),
             log_level: self.log_level.clone(),
             set: self.set.clone(),
         }

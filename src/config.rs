@@ -61,6 +61,12 @@ impl Dirs {
         self.data.join("work")
     }
 
+    /// Module workspaces, the shared provider cache and the resource ledger. Shared by all runs:
+    /// resources outlive a run, and a new run must find (and reuse) the state of the last one.
+    pub fn terraform(&self) -> PathBuf {
+        self.data.join("terraform")
+    }
+
     /// `CDC_WORKSHOP_HOME` puts everything in one folder; otherwise the platform's dirs.
     pub fn resolve(env: EnvLookup) -> Result<Self, ConfigError> {
         if let Some(home) = env("CDC_WORKSHOP_HOME") {
@@ -84,6 +90,8 @@ impl Dirs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     lessons: Option<PathBuf>,
+    assets: Option<PathBuf>,
+    terraform: Option<PathBuf>,
     log_level: Option<String>,
     hyperlinks: Option<bool>,
     clipboard: Option<bool>,
@@ -96,6 +104,7 @@ struct FileConfig {
 pub struct Overrides {
     pub config: Option<PathBuf>,
     pub lessons: Option<PathBuf>,
+    pub assets: Option<PathBuf>,
     pub log_level: Option<String>,
     /// `NAME=VALUE` pairs from `--set`.
     pub set: Vec<String>,
@@ -107,6 +116,10 @@ pub struct Settings {
     /// The config file that was read, if any.
     pub config_file: Option<PathBuf>,
     pub lessons: Option<PathBuf>,
+    /// Assets folder (terraform modules…) instead of the built-in ones.
+    pub assets: Option<PathBuf>,
+    /// The terraform binary to use instead of the one on PATH.
+    pub terraform: Option<PathBuf>,
     pub log_level: String,
     /// Emit OSC 8 hyperlinks for links in lessons.
     pub hyperlinks: bool,
@@ -170,6 +183,14 @@ impl Settings {
                 .clone()
                 .or_else(|| env("CDC_WORKSHOP_LESSONS").map(PathBuf::from))
                 .or(file.lessons),
+            assets: flags
+                .assets
+                .clone()
+                .or_else(|| env("CDC_WORKSHOP_ASSETS").map(PathBuf::from))
+                .or(file.assets),
+            terraform: env("CDC_WORKSHOP_TERRAFORM")
+                .map(PathBuf::from)
+                .or(file.terraform),
             log_level: flags
                 .log_level
                 .clone()

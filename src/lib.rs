@@ -5,6 +5,7 @@
 //! `app` (the loop that owns the model) → `ui` (renders from the model only).
 
 pub mod app;
+pub mod assets;
 pub mod backend;
 pub mod cli;
 pub mod config;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
+use crate::assets::Assets;
 use crate::config::{ConfigError, EnvLookup, Overrides, Settings};
 use crate::engine::{Engine, Session};
 use crate::journal::{Damage, Journal, JournalError, Runs};
@@ -52,6 +53,7 @@ fn render(problems: &[Diagnostic]) -> String {
 pub struct Workspace {
     pub settings: Settings,
     pub source: LessonSource,
+    pub assets: Assets,
     pub course: Arc<Course>,
     pub redactor: Redactor,
     pub values: Values,
@@ -87,9 +89,11 @@ impl Workspace {
         let redactor = Redactor::new();
         let values = Values::load(&course, vars, env, &redactor);
         let runs = Runs::new(&settings.dirs.data);
+        let assets = Assets::choose(settings.assets.as_deref(), settings.lessons.as_deref());
         Ok(Self {
             settings,
             source,
+            assets,
             course: Arc::new(course),
             redactor,
             values,

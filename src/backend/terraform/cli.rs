@@ -25,7 +25,8 @@ use super::ui::{UiMessage, parse_line};
 
 /// Terraform asks for patience after SIGINT; this is how much it gets before SIGKILL.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(30);
-/// How long an apply waits for a state lock another process holds before giving up.
+/// How long an apply waits for a state lock another process holds before giving up, unless the
+/// caller asks to wait ([`TerraformCli::with_lock_timeout`]).
 pub const LOCK_TIMEOUT_SECS: u32 = 0;
 
 /// An empty CLI config written into a workspace when the participant has none.
@@ -72,14 +73,16 @@ pub enum TerraformError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Init,
+    Plan,
     Apply,
     Destroy,
 }
 
 impl Action {
-    fn args(self, json_init: bool) -> Vec<String> {
+    fn args(self, json_init: bool, lock_timeout_secs: u32) -> Vec<String> {
         let mut args: Vec<String> = match self {
             Action::Init => vec!["init".into(), "-input=false".into(), "-no-color".into()],
+            Action::Plan => vec!["plan".into(), "-json".into(), "-input=false".into()],
             Action::Apply => vec![
                 "apply".into(),
                 "-json".into(),
@@ -95,8 +98,8 @@ impl Action {
         };
         match self {
             Action::Init if json_init => args.push("-json".into()),
-            Action::Apply | Action::Destroy => {
-                args.push(format!("-lock-timeout={LOCK_TIMEOUT_SECS}s"))
+            Action::Plan | Action::Apply | Action::Destroy => {
+                args.push(format!("-lock-timeout={lock_timeout_secs}s"))
             }
             Action::Init => {}
         }
@@ -125,6 +128,8 @@ pub struct TerraformCli {
     binary: PathBuf,
     grace: Duration,
     version: Option<VersionInfo>,
+    plugin_cache: Option<PathBuf>,
+    lock_timeout_secs: u32,
 }
 
 impl TerraformCli {
@@ -162,11 +167,34 @@ impl TerraformCli {
             binary,
             grace: DEFAULT_GRACE_PERIOD,
             version: None,
+            plugin_cache: None,
+            lock_timeout_secs: LOCK_TIMEOUT_SECS,
         }
     }
 
     pub fn with_grace_period(self, grace: Duration) -> Self {
         Self { grace, ..self }
+    }
+
+    /// Share downloaded providers between module workspaces (`TF_PLUGIN_CACHE_DIR`); the
+    /// directory must exist, Terraform will not create it.
+    pub fn with_plugin_cache(self, dir: PathBuf) -> Self {
+        Self {
+            plugin_cache: Some(dir),
+            ..self
+        }
+    }
+
+    /// Wait up to this long for a state lock another process holds (`-lock-timeout`).
+    pub fn with_lock_timeout(self, secs: u32) -> Self {
+        Self {
+            lock_timeout_secs: secs,
+            ..self
+        }
+    }
+
+    pub fn version(&self) -> Option<&VersionInfo> {
+        self.version.as_ref()
     }
 
     pub fn binary(&self) -> &Path {
@@ -186,6 +214,9 @@ impl TerraformCli {
             .kill_on_drop(true);
         for name in CLEARED_ENV {
             cmd.env_remove(name);
+        }
+        if let Some(cache) = &self.plugin_cache {
+            cmd.env("TF_PLUGIN_CACHE_DIR", cache);
         }
         // Without a CLI config Terraform warns on every command; an empty file (it refuses
         // /dev/null) says the same quietly. A participant's own config is left alone.
@@ -245,7 +276,7 @@ impl TerraformCli {
             .as_ref()
             .and_then(|v| v.numbers().ok())
             .is_some_and(|v| v >= (1, 9, 0));
-        let args = action.args(json_init);
+        let args = action.args(json_init, self.lock_timeout_secs);
         let shown = self.shown(&args);
         let mut cmd = self.command(dir, &args);
         for (name, value) in vars {
@@ -311,6 +342,49 @@ impl TerraformCli {
             interrupted,
             killed,
         })
+    }
+
+    /// `terraform state list`: the addresses still in the state (empty after a full destroy).
+    pub async fn state_list(&self, dir: &Path) -> Result<Vec<String>, TerraformError> {
+        let args = vec!["state".to_string(), "list".to_string()];
+        let out = self.capture(dir, &args).await?;
+        if !out.status.success() {
+            let detail = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            // A workspace that never applied has no state at all: nothing is left.
+            if detail.contains("No state file was found") {
+                return Ok(Vec::new());
+            }
+            return Err(TerraformError::Failed {
+                command: self.shown(&args),
+                code: out.status.code().unwrap_or(-1),
+                detail,
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// `terraform force-unlock -force ID`: release a lock whose holder is gone.
+    pub async fn force_unlock(&self, dir: &Path, lock_id: &str) -> Result<(), TerraformError> {
+        let args = vec![
+            "force-unlock".to_string(),
+            "-force".to_string(),
+            lock_id.to_string(),
+        ];
+        let out = self.capture(dir, &args).await?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(TerraformError::Failed {
+                command: self.shown(&args),
+                code: out.status.code().unwrap_or(-1),
+                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            })
+        }
     }
 
     /// `terraform output -json`: the only place sensitive values come from.
