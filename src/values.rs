@@ -5,7 +5,7 @@
 //! it can never be printed.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::config::EnvLookup;
 use crate::engine::Session;
@@ -35,11 +35,66 @@ impl TemplateContext for ValueSnapshot {
     }
 }
 
+impl ValueSnapshot {
+    /// A snapshot from explicit parts (teardown renders against the ledger's outputs).
+    pub fn from_parts(
+        outputs: BTreeMap<String, BTreeMap<String, String>>,
+        vars: BTreeMap<String, String>,
+        secrets: &Secrets,
+    ) -> Self {
+        Self {
+            outputs,
+            vars,
+            secrets: secrets.all(),
+        }
+    }
+}
+
+/// Secret values known to this process, shared by every clone: a terraform step that produces
+/// a sensitive output adds it here, and the next step's snapshot sees it.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    values: Arc<RwLock<BTreeMap<String, String>>>,
+    redactor: Redactor,
+}
+
+impl Secrets {
+    pub fn new(redactor: Redactor) -> Self {
+        Self {
+            values: Arc::default(),
+            redactor,
+        }
+    }
+
+    /// Remember a secret; the redactor learns it first, so it can never be printed.
+    pub fn insert(&self, name: &str, value: &str) {
+        self.redactor.add(value);
+        self.values
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_string(), value.to_string());
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.values
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(name)
+    }
+
+    fn all(&self) -> BTreeMap<String, String> {
+        self.values
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// Long-lived values of a session: vars and secrets, with outputs taken from the session.
 #[derive(Debug, Clone)]
 pub struct Values {
     vars: BTreeMap<String, String>,
-    secrets: BTreeMap<String, String>,
+    secrets: Secrets,
 }
 
 impl Values {
@@ -50,13 +105,12 @@ impl Values {
         env: EnvLookup,
         redactor: &Redactor,
     ) -> Self {
-        let mut secrets = BTreeMap::new();
+        let secrets = Secrets::new(redactor.clone());
         for decl in &course.secrets {
             let generic = format!("CDC_WORKSHOP_SECRET_{}", decl.name.to_ascii_uppercase());
             let value = decl.env.as_deref().and_then(env).or_else(|| env(&generic));
             if let Some(v) = value {
-                redactor.add(&v);
-                secrets.insert(decl.name.clone(), v);
+                secrets.insert(&decl.name, &v);
             }
         }
         Self { vars, secrets }
@@ -66,7 +120,16 @@ impl Values {
         Arc::new(ValueSnapshot {
             outputs: session.outputs.clone(),
             vars: self.vars.clone(),
-            secrets: self.secrets.clone(),
+            secrets: self.secrets.all(),
         })
+    }
+
+    /// The shared secret store (terraform steps add sensitive outputs to it).
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
+    pub fn vars(&self) -> &BTreeMap<String, String> {
+        &self.vars
     }
 }
