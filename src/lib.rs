@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod journal;
+pub mod ledger;
 pub mod lesson;
 pub mod logging;
 pub mod redact;

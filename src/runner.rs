@@ -6,10 +6,12 @@
 pub mod backoff;
 pub mod check;
 pub mod clock;
+pub mod dispatch;
 pub mod human;
 pub mod outcome;
 pub mod probe;
 pub mod process;
+pub mod terraform;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +22,7 @@ use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::backend::terraform::ui::UiMessage;
 use crate::lesson::template::TemplateContext;
 use crate::lesson::{CheckKind, StepKind};
 use crate::redact::Redactor;
@@ -73,12 +76,17 @@ pub trait StepExecutor: Send + Sync {
 /// Capacity of a step's log channel; a faster producer loses lines (counted), never blocks.
 pub const LOG_CHANNEL_LEN: usize = 1024;
 
+/// Capacity of a step's typed-progress channel (terraform messages).
+pub const PROGRESS_CHANNEL_LEN: usize = 1024;
+
 /// The sending end for a step's output: redacts every line, never blocks, counts what it drops.
+/// Steps with typed progress (terraform) also report it here, when the reader asked for it.
 #[derive(Clone)]
 pub struct LogSink {
     tx: mpsc::Sender<LogLine>,
     redactor: Redactor,
     dropped: Arc<AtomicU64>,
+    progress: Option<mpsc::Sender<UiMessage>>,
 }
 
 impl LogSink {
@@ -87,6 +95,25 @@ impl LogSink {
             tx,
             redactor,
             dropped: Arc::new(AtomicU64::new(0)),
+            progress: None,
+        }
+    }
+
+    /// Also deliver typed progress to `tx`.
+    pub fn with_progress(self, tx: mpsc::Sender<UiMessage>) -> Self {
+        Self {
+            progress: Some(tx),
+            ..self
+        }
+    }
+
+    /// Report one typed progress message. Its free text was redacted by the caller's parser
+    /// input; a full channel drops the message and counts it like a log line.
+    pub fn progress(&self, msg: UiMessage) {
+        if let Some(tx) = &self.progress
+            && tx.try_send(msg).is_err()
+        {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
         }
     }
 

@@ -20,7 +20,7 @@ use crate::redact::Redactor;
 use crate::runner::check::run_check;
 use crate::runner::clock::{Clock, millis};
 use crate::runner::outcome::{CheckReport, LogLine, StepOutcome, Verdict};
-use crate::runner::{LogSink, ProbeContext, Prober, StepExecutor, StepRun};
+use crate::runner::{LogSink, PROGRESS_CHANNEL_LEN, ProbeContext, Prober, StepExecutor, StepRun};
 use crate::values::Values;
 
 /// Capacity of the results channel; tasks wait when it is full (control traffic is small).
@@ -199,25 +199,50 @@ impl TaskManager {
             old.cancel();
         }
         let (sink, mut log_rx) = LogSink::channel(self.services.redactor.clone());
+        let (progress_tx, mut progress_rx) = mpsc::channel(PROGRESS_CHANNEL_LEN);
+        let sink = sink.with_progress(progress_tx);
         let tx = self.tx.clone();
         let executor = Arc::clone(&self.services.executor);
         let clock = Arc::clone(&self.services.clock);
         let (lesson, step) = (run.lesson.clone(), run.step.clone());
         let forward_tx = tx.clone();
         let drops = sink.drop_counter();
-        // Output is forwarded in batches so a chatty step costs one action per batch.
+        // Output is forwarded in batches so a chatty step costs one action per batch; typed
+        // progress travels beside it until both channels close.
         let forwarder = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(LOG_BATCH_LEN);
+            let mut progress = Vec::with_capacity(LOG_BATCH_LEN);
             let mut reported_drops = 0;
-            while log_rx.recv_many(&mut batch, LOG_BATCH_LEN).await > 0 {
-                let dropped = drops.load(std::sync::atomic::Ordering::Relaxed);
-                let event = TaskEvent::StepLogged {
-                    lesson: lesson.clone(),
-                    step: step.clone(),
-                    lines: std::mem::take(&mut batch),
-                    dropped: dropped - reported_drops,
+            let (mut logs_open, mut progress_open) = (true, true);
+            while logs_open || progress_open {
+                let event = tokio::select! {
+                    n = log_rx.recv_many(&mut batch, LOG_BATCH_LEN), if logs_open => {
+                        if n == 0 {
+                            logs_open = false;
+                            continue;
+                        }
+                        let dropped = drops.load(std::sync::atomic::Ordering::Relaxed);
+                        let event = TaskEvent::StepLogged {
+                            lesson: lesson.clone(),
+                            step: step.clone(),
+                            lines: std::mem::take(&mut batch),
+                            dropped: dropped - reported_drops,
+                        };
+                        reported_drops = dropped;
+                        event
+                    }
+                    n = progress_rx.recv_many(&mut progress, LOG_BATCH_LEN), if progress_open => {
+                        if n == 0 {
+                            progress_open = false;
+                            continue;
+                        }
+                        TaskEvent::StepProgressed {
+                            lesson: lesson.clone(),
+                            step: step.clone(),
+                            messages: std::mem::take(&mut progress),
+                        }
+                    }
                 };
-                reported_drops = dropped;
                 if forward_tx.send(event).await.is_err() {
                     break;
                 }

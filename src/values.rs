@@ -82,6 +82,14 @@ impl Secrets {
             .contains_key(name)
     }
 
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.values
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
     fn all(&self) -> BTreeMap<String, String> {
         self.values
             .read()

@@ -13,8 +13,10 @@ use crate::lesson::source::LessonSource;
 use crate::lesson::{Course, Diagnostic, load_course};
 use crate::redact::Redactor;
 use crate::runner::clock::{Clock, SystemClock};
+use crate::runner::dispatch::Dispatcher;
 use crate::runner::probe::LiveProber;
 use crate::runner::process::ProcessExecutor;
+use crate::runner::terraform::TerraformRunner;
 use crate::tasks::Services;
 use crate::values::Values;
 
@@ -115,11 +117,29 @@ impl Workspace {
         Ok((ws, log))
     }
 
+    /// The runner of terraform steps over this workspace's modules and data dir.
+    pub fn terraform(&self, clock: Arc<dyn Clock>) -> Arc<TerraformRunner> {
+        Arc::new(TerraformRunner::new(
+            self.settings.dirs.terraform(),
+            self.assets.clone(),
+            self.settings.terraform.clone(),
+            self.values.secrets().clone(),
+            self.redactor.clone(),
+            clock,
+        ))
+    }
+
     pub fn services(&self) -> Result<Services, WorkspaceError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let terraform = self.terraform(Arc::clone(&clock));
         Ok(Services {
-            executor: Arc::new(ProcessExecutor::new()),
-            prober: Arc::new(LiveProber::new()?),
-            clock: Arc::new(SystemClock),
+            executor: Arc::new(Dispatcher::new(
+                ProcessExecutor::new(),
+                Arc::clone(&terraform),
+                self.values.secrets().clone(),
+            )),
+            prober: Arc::new(LiveProber::new()?.with_terraform(terraform)),
+            clock,
             redactor: self.redactor.clone(),
         })
     }

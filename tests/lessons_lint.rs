@@ -70,6 +70,7 @@ fn fixture_course_loads() {
                 Block::Step(s) => match s.kind {
                     StepKind::Shell(_) => "step:shell",
                     StepKind::Manual(_) => "step:manual",
+                    StepKind::Terraform(_) => "step:terraform",
                 },
                 Block::Check(c) => {
                     count_spec(&c.spec, &mut specs);

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::assets::Assets;
 use crate::config::{EnvLookup, Overrides, Settings};
 use crate::lesson::source::LessonSource;
 use crate::lesson::{Diagnostic, lint};
@@ -13,7 +14,8 @@ pub fn run(overrides: &Overrides, env: EnvLookup) -> Result<Exit, CliError> {
     let settings =
         Settings::load(overrides, env).map_err(crate::workspace::WorkspaceError::from)?;
     let source = Workspace::lesson_source(&settings);
-    let problems = lint::lint(&source);
+    let assets = Assets::choose(settings.assets.as_deref(), settings.lessons.as_deref());
+    let problems = lint::lint_with(&source, Some(&assets));
     for d in &problems {
         println!("{}", located(&source, d));
     }

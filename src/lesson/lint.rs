@@ -4,16 +4,24 @@
 //! what is left here needs the whole course: uniqueness, references between lessons, and
 //! whether every template can have a value by the time it is used.
 
+mod modules;
 mod templates;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::source::LessonSource;
 use super::{Block, Course, Diagnostic, DiagnosticKind, Lesson, SourcePos};
+use crate::assets::Assets;
 
 /// Every cross-reference problem of a loaded course, sorted by file then line.
 pub fn validate(course: &Course) -> Vec<Diagnostic> {
+    validate_with(course, None)
+}
+
+/// [`validate`], plus: every terraform module the course names exists in `assets`.
+pub fn validate_with(course: &Course, assets: Option<&Assets>) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
+    modules::check(course, assets, &mut diags);
     declarations(course, &mut diags);
     tracks(course, &mut diags);
     lessons(course, &mut diags);
@@ -28,8 +36,13 @@ pub fn validate(course: &Course) -> Vec<Diagnostic> {
 /// When files do not parse, only those problems are returned: cross-checks over a course with
 /// blocks missing would report follow-on errors that vanish once the first ones are fixed.
 pub fn lint(source: &LessonSource) -> Vec<Diagnostic> {
+    lint_with(source, None)
+}
+
+/// [`lint`] with the assets the lessons will run with.
+pub fn lint_with(source: &LessonSource, assets: Option<&Assets>) -> Vec<Diagnostic> {
     let mut diags = match super::course::load(source) {
-        Ok(course) => validate(&course),
+        Ok(course) => validate_with(&course, assets),
         Err(diags) => diags,
     };
     sort(&mut diags);

@@ -15,6 +15,7 @@ use futures::future::{BoxFuture, join_all};
 use thiserror::Error;
 
 use super::outcome::{Observation, Verdict};
+use super::terraform::TerraformRunner;
 use super::{ProbeContext, Prober};
 use crate::lesson::{CheckKind, CheckSpec};
 
@@ -39,6 +40,7 @@ pub enum ProbeError {
 pub struct LiveProber {
     client: reqwest::Client,
     env: Arc<EnvLookup>,
+    terraform: Option<Arc<TerraformRunner>>,
 }
 
 impl LiveProber {
@@ -51,7 +53,16 @@ impl LiveProber {
         Ok(Self {
             client,
             env: Arc::new(process_env),
+            terraform: None,
         })
+    }
+
+    /// Read `terraform_output` checks through this runner (its workspaces and binary).
+    pub fn with_terraform(self, terraform: Arc<TerraformRunner>) -> Self {
+        Self {
+            terraform: Some(terraform),
+            ..self
+        }
     }
 
     /// Looks environment variables up with `lookup` instead of the process environment. The
@@ -76,10 +87,13 @@ impl Prober for LiveProber {
                 CheckKind::Env(check) => env::probe(check, self.env.as_ref()),
                 CheckKind::File(check) => file::probe(check, ctx).await,
                 CheckKind::Http(check) => http::probe(&self.client, check, ctx).await,
-                CheckKind::TerraformOutput(_) => Observation::new(
-                    Verdict::Fail,
-                    "terraform outputs cannot be read by this prober",
-                ),
+                CheckKind::TerraformOutput(check) => match &self.terraform {
+                    Some(tf) => tf.probe_output(check).await,
+                    None => Observation::new(
+                        Verdict::Fail,
+                        "terraform outputs cannot be read here (no terraform set up)",
+                    ),
+                },
                 CheckKind::All(children) => all(self.probe_children(children, ctx).await),
                 CheckKind::Any(children) => any(self.probe_children(children, ctx).await),
             };

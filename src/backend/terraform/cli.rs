@@ -10,6 +10,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
@@ -123,13 +124,26 @@ impl RunResult {
     }
 }
 
-#[derive(Debug, Clone)]
+/// Rewrites a message's text before anyone sees it (the app redacts secrets with it).
+pub type TextFilter = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
+#[derive(Clone)]
 pub struct TerraformCli {
     binary: PathBuf,
     grace: Duration,
     version: Option<VersionInfo>,
     plugin_cache: Option<PathBuf>,
     lock_timeout_secs: u32,
+    filter: Option<TextFilter>,
+}
+
+impl std::fmt::Debug for TerraformCli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TerraformCli")
+            .field("binary", &self.binary)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TerraformCli {
@@ -169,6 +183,16 @@ impl TerraformCli {
             version: None,
             plugin_cache: None,
             lock_timeout_secs: LOCK_TIMEOUT_SECS,
+            filter: None,
+        }
+    }
+
+    /// Pass every message's text through `filter` as it is parsed, before the progress fold,
+    /// the caller's callback or any error message sees it.
+    pub fn with_text_filter(self, filter: TextFilter) -> Self {
+        Self {
+            filter: Some(filter),
+            ..self
         }
     }
 
@@ -211,7 +235,10 @@ impl TerraformCli {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .kill_on_drop(true)
+            // Its own process group: a Ctrl-C in the terminal reaches only the guide, which
+            // forwards exactly one SIGINT. Two would make Terraform exit without cleaning up.
+            .process_group(0);
         for name in CLEARED_ENV {
             cmd.env_remove(name);
         }
@@ -314,7 +341,10 @@ impl TerraformCli {
             };
             tokio::select! {
                 message = rx.recv() => match message {
-                    Some(m) => {
+                    Some(mut m) => {
+                        if let Some(filter) = &self.filter {
+                            m.map_text(filter.as_ref());
+                        }
                         progress.apply(&m);
                         on_message(&m);
                     }

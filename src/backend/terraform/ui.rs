@@ -269,6 +269,58 @@ fn summary(rest: &mut serde_json::Map<String, Value>, message: &str) -> Option<U
 }
 
 impl UiMessage {
+    /// Rewrite every piece of text the message carries (used to redact secrets a provisioner
+    /// echoed or a diagnostic quoted, before anything else sees the message).
+    pub fn map_text(&mut self, f: &dyn Fn(&str) -> String) {
+        let hook = |h: &mut Hook| {
+            h.resource.addr = f(&h.resource.addr);
+            for s in [&mut h.id_value, &mut h.output].into_iter().flatten() {
+                *s = f(s);
+            }
+        };
+        match self {
+            UiMessage::Version { .. } => {}
+            UiMessage::Log { message, .. }
+            | UiMessage::Unknown { message, .. }
+            | UiMessage::ChangeSummary { message, .. }
+            | UiMessage::InitOutput { message, .. }
+            | UiMessage::Text(message) => *message = f(message),
+            UiMessage::Diagnostic(d) => {
+                d.summary = f(&d.summary);
+                d.detail = f(&d.detail);
+                if let Some(a) = &mut d.address {
+                    *a = f(a);
+                }
+                if let Some(snippet) = &mut d.snippet {
+                    snippet.code = f(&snippet.code);
+                    if let Some(c) = &mut snippet.context {
+                        *c = f(c);
+                    }
+                }
+            }
+            UiMessage::PlannedChange(c) | UiMessage::ResourceDrift(c) => {
+                c.resource.addr = f(&c.resource.addr);
+            }
+            UiMessage::Outputs(outputs) => {
+                for o in outputs.values_mut() {
+                    if let Some(v) = &mut o.value {
+                        map_json_strings(v, f);
+                    }
+                }
+            }
+            UiMessage::ApplyStart(h)
+            | UiMessage::ApplyProgress(h)
+            | UiMessage::ApplyComplete(h)
+            | UiMessage::ApplyErrored(h)
+            | UiMessage::ProvisionStart(h)
+            | UiMessage::ProvisionProgress(h)
+            | UiMessage::ProvisionComplete(h)
+            | UiMessage::ProvisionErrored(h)
+            | UiMessage::RefreshStart(h)
+            | UiMessage::RefreshComplete(h) => hook(h),
+        }
+    }
+
     /// The line a person reads for this message.
     pub fn text(&self) -> String {
         match self {
@@ -315,6 +367,15 @@ impl UiMessage {
             UiMessage::RefreshComplete(h) => format!("{}: refreshed", h.resource.addr),
             UiMessage::Text(t) => t.clone(),
         }
+    }
+}
+
+fn map_json_strings(v: &mut Value, f: &dyn Fn(&str) -> String) {
+    match v {
+        Value::String(s) => *s = f(s),
+        Value::Array(items) => items.iter_mut().for_each(|i| map_json_strings(i, f)),
+        Value::Object(map) => map.values_mut().for_each(|i| map_json_strings(i, f)),
+        _ => {}
     }
 }
 

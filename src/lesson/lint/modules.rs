@@ -1,0 +1,108 @@
+//! Terraform references: every module a step or check names exists in the assets, and every
+//! sensitive output lands in a declared secret.
+
+use std::collections::BTreeSet;
+
+use crate::assets::Assets;
+use crate::lesson::{
+    Block, CheckKind, CheckSpec, Course, Diagnostic, DiagnosticKind, SourcePos, StepKind,
+};
+
+pub(super) fn check(course: &Course, assets: Option<&Assets>, diags: &mut Vec<Diagnostic>) {
+    let secrets: BTreeSet<&str> = course.secrets.iter().map(|s| s.name.as_str()).collect();
+    let mut c = Checker {
+        assets,
+        secrets,
+        diags,
+    };
+    for lesson in &course.lessons {
+        for spec in lesson.requires.iter().chain(&lesson.objectives) {
+            c.spec(spec);
+        }
+        for block in &lesson.blocks {
+            match block {
+                Block::Step(s) => c.step(&s.kind, &s.outputs, &s.pos, &format!("step `{}`", s.id)),
+                Block::Solution(s) => {
+                    if let Some(run) = &s.run {
+                        let what = format!("the solution of step `{}`", s.step);
+                        c.step(run, &[], &s.pos, &what);
+                    }
+                }
+                Block::Cleanup(cl) => {
+                    c.step(
+                        &cl.run,
+                        &[],
+                        &cl.pos,
+                        &format!("the cleanup of step `{}`", cl.step),
+                    );
+                }
+                Block::Check(ch) => c.spec(&ch.spec),
+                Block::Prose(_) | Block::Hint(_) => {}
+            }
+        }
+    }
+}
+
+struct Checker<'a, 'd> {
+    assets: Option<&'a Assets>,
+    secrets: BTreeSet<&'a str>,
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+impl Checker<'_, '_> {
+    fn module(&mut self, module: &str, pos: &SourcePos, what: &str) {
+        if let Some(assets) = self.assets
+            && !assets.has_module(module)
+        {
+            self.diags.push(Diagnostic::new(
+                pos.clone(),
+                DiagnosticKind::UnresolvedReference,
+                format!(
+                    "{what} names terraform module `{module}`, which {} does not have; create assets/terraform/{module}/ or fix the name",
+                    assets.describe()
+                ),
+            ));
+        }
+    }
+
+    fn step(&mut self, kind: &StepKind, outputs: &[String], pos: &SourcePos, what: &str) {
+        let StepKind::Terraform(t) = kind else {
+            return;
+        };
+        self.module(&t.module, pos, what);
+        for (output, secret) in &t.secret_outputs {
+            if !self.secrets.contains(secret.as_str()) {
+                self.diags.push(Diagnostic::new(
+                    pos.clone(),
+                    DiagnosticKind::UndeclaredName,
+                    format!(
+                        "`secret_outputs.{output}` of {what} stores into secret `{secret}`, which course.toml does not declare; add a [[secrets]] entry with name = \"{secret}\""
+                    ),
+                ));
+            }
+            if outputs.contains(output) {
+                self.diags.push(Diagnostic::new(
+                    pos.clone(),
+                    DiagnosticKind::InvalidValue,
+                    format!(
+                        "{what} lists `{output}` both in `outputs` (shown) and in `secret_outputs` (hidden); keep it in one"
+                    ),
+                ));
+            }
+        }
+    }
+
+    fn spec(&mut self, spec: &CheckSpec) {
+        match &spec.kind {
+            CheckKind::TerraformOutput(t) => {
+                self.module(&t.module, &spec.pos, "a `terraform_output` check");
+            }
+            CheckKind::All(children) | CheckKind::Any(children) => {
+                for child in children {
+                    self.spec(child);
+                }
+            }
+            CheckKind::Env(_) | CheckKind::File(_) | CheckKind::Http(_) => {}
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! [`Dispatcher`]: the app's [`StepExecutor`], sending each step kind to what runs it.
+//!
+//! Before a step runs, secrets it names that this process does not know yet (sensitive outputs
+//! of modules applied before a restart) are read back from Terraform state.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+use super::outcome::StepOutcome;
+use super::process::ProcessExecutor;
+use super::terraform::TerraformRunner;
+use super::{LogSink, StepExecutor, StepRun, Values};
+use crate::lesson::StepKind;
+use crate::lesson::template::{Template, TemplateContext, TemplateRef};
+use crate::values::Secrets;
+
+pub struct Dispatcher {
+    process: ProcessExecutor,
+    terraform: Arc<TerraformRunner>,
+    secrets: Secrets,
+}
+
+impl Dispatcher {
+    pub fn new(
+        process: ProcessExecutor,
+        terraform: Arc<TerraformRunner>,
+        secrets: Secrets,
+    ) -> Self {
+        Self {
+            process,
+            terraform,
+            secrets,
+        }
+    }
+}
+
+impl StepExecutor for Dispatcher {
+    fn execute<'a>(
+        &'a self,
+        run: &'a StepRun,
+        log: LogSink,
+        cancel: CancellationToken,
+    ) -> BoxFuture<'a, StepOutcome> {
+        async move {
+            let wanted = secret_refs(&run.kind);
+            let missing = wanted.iter().any(|s| run.values.secret(s).is_none());
+            let restored;
+            let run = if missing {
+                self.terraform.restore_secrets(&wanted).await;
+                restored = StepRun {
+                    values: Arc::new(WithSecrets {
+                        base: Arc::clone(&run.values),
+                        secrets: self.secrets.clone(),
+                    }) as Values,
+                    ..run.clone()
+                };
+                &restored
+            } else {
+                run
+            };
+            match &run.kind {
+                StepKind::Terraform(step) => self.terraform.execute(run, step, &log, cancel).await,
+                StepKind::Shell(_) | StepKind::Manual(_) => {
+                    self.process.execute(run, log, cancel).await
+                }
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Secret names a step's templates use.
+fn secret_refs(kind: &StepKind) -> BTreeSet<String> {
+    let templates: Vec<&Template> = match kind {
+        StepKind::Shell(s) => s.env.values().collect(),
+        StepKind::Terraform(t) => t.vars.values().collect(),
+        StepKind::Manual(_) => Vec::new(),
+    };
+    templates
+        .into_iter()
+        .flat_map(Template::refs)
+        .filter_map(|r| match r {
+            TemplateRef::Secret(name) => Some(name.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A snapshot whose missing secrets fall back to the live store (values restored after it was
+/// taken).
+struct WithSecrets {
+    base: Values,
+    secrets: Secrets,
+}
+
+impl TemplateContext for WithSecrets {
+    fn output(&self, step: &str, name: &str) -> Option<String> {
+        self.base.output(step, name)
+    }
+
+    fn var(&self, name: &str) -> Option<String> {
+        self.base.var(name)
+    }
+
+    fn secret(&self, name: &str) -> Option<String> {
+        self.base.secret(name).or_else(|| self.secrets.get(name))
+    }
+}
