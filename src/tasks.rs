@@ -20,6 +20,7 @@ use crate::redact::Redactor;
 use crate::runner::check::run_check;
 use crate::runner::clock::{Clock, millis};
 use crate::runner::outcome::{CheckReport, LogLine, StepOutcome, Verdict};
+use crate::runner::terraform::TerraformRunner;
 use crate::runner::{LogSink, PROGRESS_CHANNEL_LEN, ProbeContext, Prober, StepExecutor, StepRun};
 use crate::values::Values;
 
@@ -42,6 +43,11 @@ pub enum TaskEvent {
         lines: Vec<LogLine>,
         dropped: u64,
     },
+    /// Something to tell the participant that is not step progress (a lock released…).
+    Notice {
+        text: String,
+        is_error: bool,
+    },
     /// Typed progress of a terraform step (every message, in order).
     StepProgressed {
         lesson: String,
@@ -57,6 +63,8 @@ pub struct Services {
     pub prober: Arc<dyn Prober>,
     pub clock: Arc<dyn Clock>,
     pub redactor: Redactor,
+    /// Terraform workspaces, for actions outside steps (force-unlock).
+    pub terraform: Option<Arc<TerraformRunner>>,
 }
 
 pub struct TaskManager {
@@ -354,6 +362,28 @@ impl TaskManager {
                 requires: required,
             };
             let _ = tx.send(TaskEvent::Engine(msg)).await;
+        });
+    }
+
+    /// Release a module's state lock whose holder is gone (the participant confirmed).
+    pub fn force_unlock(&mut self, module: String, lock_id: String) {
+        let tx = self.tx.clone();
+        let terraform = self.services.terraform.clone();
+        self.tracker.spawn(async move {
+            let (text, is_error) = match terraform {
+                None => ("terraform is not set up in this session".to_string(), true),
+                Some(tf) => match tf.force_unlock(&module, &lock_id).await {
+                    Ok(()) => (
+                        format!("released the state lock of module `{module}`: retry the step"),
+                        false,
+                    ),
+                    Err(e) => (
+                        format!("could not force-unlock module `{module}`: {e}"),
+                        true,
+                    ),
+                },
+            };
+            let _ = tx.send(TaskEvent::Notice { text, is_error }).await;
         });
     }
 

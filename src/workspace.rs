@@ -138,9 +138,10 @@ impl Workspace {
                 Arc::clone(&terraform),
                 self.values.secrets().clone(),
             )),
-            prober: Arc::new(LiveProber::new()?.with_terraform(terraform)),
+            prober: Arc::new(LiveProber::new()?.with_terraform(Arc::clone(&terraform))),
             clock,
             redactor: self.redactor.clone(),
+            terraform: Some(terraform),
         })
     }
 

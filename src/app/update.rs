@@ -76,6 +76,7 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
             }
             buf.add_dropped(dropped);
         }
+        Action::Task(TaskEvent::Notice { text, is_error }) => model.notify(text, is_error),
         Action::Task(TaskEvent::StepProgressed { step, messages, .. }) => {
             let now = model.now_ms;
             let provision = model

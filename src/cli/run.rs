@@ -152,6 +152,10 @@ impl Driver {
                         println!("    │ … {dropped} line(s) dropped (output faster than the display)");
                     }
                 }
+                Some(TaskEvent::Notice { text, is_error }) => match self.format {
+                    Format::Text => eprintln!("{text}"),
+                    Format::Json => json_line(&json!({"type": "notice", "text": text, "error": is_error})),
+                },
                 Some(TaskEvent::StepProgressed { lesson, step, messages }) => {
                     // Text mode reads the same messages as log lines; JSON gets them typed.
                     if self.format == Format::Json {
