@@ -26,7 +26,7 @@ use crate::assets::{AssetError, Assets};
 use crate::backend::terraform::cli::{Action, RunResult, TerraformCli, TerraformError};
 use crate::backend::terraform::output::OutputValue;
 use crate::backend::terraform::ui::UiMessage;
-use crate::backend::terraform::workspace::{WorkspaceError, materialise};
+use crate::backend::terraform::workspace::{WorkspaceError, mark_initialised, materialise};
 use crate::ledger::{self, AppliedModule, LedgerError, ResourceChange, VarEntry};
 use crate::lesson::template::{TemplateRef, TemplateRenderError};
 use crate::lesson::{TerraformAction, TerraformOutputCheck, TerraformStep};
@@ -198,7 +198,7 @@ impl TerraformRunner {
                 module: module.to_string(),
                 source,
             })?;
-        if placed.changed() && !placed.needs_init {
+        if placed.changed() && dir.join("terraform.tfstate").is_file() {
             log.send(
                 LogStream::Guide,
                 &format!(
@@ -210,7 +210,7 @@ impl TerraformRunner {
         let (vars, recorded_vars) = self.render_vars(run, step, log)?;
         let (cancel, stop_timer) = with_timeout(parent.clone(), run.timeout);
         let ran = async {
-            if placed.needs_init || placed.changed() {
+            if placed.needs_init {
                 log.send(
                     LogStream::Guide,
                     &format!("$ terraform init  (module {module})"),
@@ -219,7 +219,12 @@ impl TerraformRunner {
                     .run(&cli, Action::Init, &dir, &[], log, &cancel)
                     .await?
                 {
-                    Ran::Finished(r) if r.succeeded() => {}
+                    Ran::Finished(r) if r.succeeded() => {
+                        mark_initialised(&dir).map_err(|source| TerraformStepError::Workspace {
+                            module: module.to_string(),
+                            source,
+                        })?;
+                    }
                     Ran::Finished(r) => {
                         return Ok(Err(describe_failure(module, "init", &r)));
                     }
@@ -298,7 +303,10 @@ impl TerraformRunner {
                 })
             }
             TerraformAction::Apply => {
-                let all = cli.outputs(&dir).await?;
+                let all = match outputs::from_stream(&run.outputs, step, &result.progress) {
+                    Some(streamed) => streamed,
+                    None => cli.outputs(&dir).await?,
+                };
                 let shown = outputs::collect(module, &run.outputs, step, &all, &self.secrets)?;
                 let applied = AppliedModule {
                     module: module.to_string(),

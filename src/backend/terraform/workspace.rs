@@ -13,6 +13,9 @@ use thiserror::Error;
 
 /// The list of module files written last time, so stale ones can be removed safely.
 const MANIFEST: &str = ".cdc-workshop-module";
+/// Written after a successful `init` of the current files. A module with only built-in
+/// resources never gets a `.terraform/` folder, so that alone cannot tell.
+const INITIALISED: &str = ".cdc-workshop-initialised";
 
 #[derive(Debug, Error)]
 pub enum WorkspaceError {
@@ -97,8 +100,21 @@ pub fn materialise<'a>(
     }
     let listing: String = now.iter().map(|f| format!("{f}\n")).collect();
     std::fs::write(&manifest, listing).map_err(io_err("write", &manifest))?;
-    result.needs_init = !dir.join(".terraform").is_dir();
+    if result.changed() {
+        let _ = std::fs::remove_file(dir.join(INITIALISED));
+    }
+    result.needs_init = !dir.join(INITIALISED).is_file();
     Ok(result)
+}
+
+/// Remember that `init` succeeded for the files now in `dir`.
+pub fn mark_initialised(dir: &Path) -> Result<(), WorkspaceError> {
+    let path = dir.join(INITIALISED);
+    std::fs::write(&path, b"").map_err(|source| WorkspaceError::Io {
+        action: "write",
+        path,
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -117,6 +133,7 @@ mod tests {
         assert!(first.needs_init);
 
         // Terraform's own files appear after init and apply.
+        mark_initialised(dir.path()).unwrap();
         std::fs::create_dir(dir.path().join(".terraform")).unwrap();
         std::fs::write(dir.path().join("terraform.tfstate"), b"{state}").unwrap();
         std::fs::write(dir.path().join("notes.txt"), b"the participant's").unwrap();
@@ -142,6 +159,7 @@ mod tests {
             "files the guide did not write are left alone"
         );
         assert!(dir.path().join(".terraform").is_dir());
+        assert!(changed.needs_init, "changed files need a new init");
     }
 
     #[test]
