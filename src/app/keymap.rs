@@ -41,6 +41,8 @@ pub enum Intent {
     NextLesson,
     PrevLesson,
     ToggleLog,
+    /// A terraform step: switch the log pane between its progress and its raw output.
+    ToggleRawLog,
     NewRun,
     Yes,
     No,
@@ -242,6 +244,13 @@ pub const BINDINGS: &[Binding] = &[
     },
     Binding {
         modes: LESSON,
+        keys: &[k('L')],
+        intent: Intent::ToggleRawLog,
+        hint: None,
+        help: "Switch a terraform step's log: progress or raw output",
+    },
+    Binding {
+        modes: LESSON,
         keys: &[k('N')],
         intent: Intent::NewRun,
         hint: None,
@@ -374,6 +383,15 @@ pub fn hints(mode: Mode) -> Vec<(String, String)> {
         .collect()
 }
 
+/// How the first key bound to `intent` in `mode` is written, for text that names a key.
+pub fn key_for(mode: Mode, intent: Intent) -> Option<String> {
+    BINDINGS
+        .iter()
+        .find(|b| b.modes.contains(&mode) && b.intent == intent)
+        .and_then(|b| b.keys.first())
+        .map(key_label)
+}
+
 /// Help entries for a mode: every key of every binding.
 pub fn help_entries(mode: Mode) -> Vec<(String, String)> {
     BINDINGS
@@ -467,6 +485,11 @@ mod tests {
         let help = help_entries(Mode::Lesson);
         assert!(help.iter().any(|(k, _)| k == "↵ r"));
         assert!(help.iter().any(|(k, _)| k == "1–9"));
+        assert_eq!(
+            key_for(Mode::Lesson, Intent::ToggleRawLog).as_deref(),
+            Some("L")
+        );
+        assert_eq!(key_for(Mode::Welcome, Intent::ToggleRawLog), None);
         assert!(
             help.iter()
                 .any(|(k, d)| k == "q Ctrl-c" && d.starts_with("Quit"))

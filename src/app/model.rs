@@ -66,6 +66,8 @@ pub struct LessonState {
     pub selected: usize,
     pub scroll: u16,
     pub log_expanded: bool,
+    /// A terraform step's log pane shows Terraform's raw output instead of its progress.
+    pub raw_log: bool,
     /// The step whose output the log shows when nothing runs and the selection has none.
     pub last_run: Option<String>,
 }
@@ -154,6 +156,27 @@ impl Model {
 
     pub fn selected_step(&self) -> Option<&Step> {
         self.steps().get(self.lesson.selected).copied()
+    }
+
+    /// The step whose output the log pane shows: the running one, else the selected one when it
+    /// has something to show, else the last one run, else the selected one.
+    pub fn log_step(&self) -> Option<&Step> {
+        let lesson = self.viewing()?;
+        let running = lesson
+            .steps()
+            .find(|s| self.step_state(&lesson.id, &s.id) == StepState::Running);
+        let has_output = |id: &str| {
+            self.logs.get(id).is_some_and(|b| !b.is_empty()) || self.provisions.contains_key(id)
+        };
+        let last_run = self
+            .lesson
+            .last_run
+            .as_deref()
+            .and_then(|id| lesson.step(id));
+        running
+            .or_else(|| self.selected_step().filter(|s| has_output(&s.id)))
+            .or(last_run)
+            .or_else(|| self.selected_step())
     }
 
     pub fn step_state(&self, lesson: &str, step: &str) -> StepState {

@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 
-use super::keymap::{Intent, Mode, intent_for};
+use super::keymap::{Intent, Mode, intent_for, key_for};
 use super::model::{
     Confirm, Model, Overlay, Pending, RunView, STEP_LOG_LINES, Screen, WelcomePane,
 };
@@ -476,6 +476,23 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
             }
         }
         Intent::ToggleLog => model.lesson.log_expanded = !model.lesson.log_expanded,
+        Intent::ToggleRawLog => {
+            let has_progress = model
+                .log_step()
+                .is_some_and(|s| model.provisions.contains_key(&s.id));
+            if has_progress {
+                model.lesson.raw_log = !model.lesson.raw_log;
+            } else {
+                let key = key_for(Mode::Lesson, Intent::ToggleRawLog);
+                model.notify(
+                    format!(
+                        "the log shows the raw output already; {} switches views for a terraform step that has run",
+                        key.unwrap_or_default()
+                    ),
+                    false,
+                );
+            }
+        }
         Intent::NewRun => ask(
             model,
             "Start a new run?",
@@ -510,12 +527,28 @@ fn engine(model: &mut Model, msg: Msg, fx: &mut Vec<AppEffect>) {
     {
         p.finished_ms.get_or_insert(now);
     }
+    let starting = match &msg {
+        Msg::StartStep { lesson, step } => Some((lesson.clone(), step.clone())),
+        _ => None,
+    };
     let Some(run) = model.run.as_mut() else {
         return;
     };
     let before_done = done_steps(&run.engine, &model.lesson.viewing);
     let effects = run.engine.update(msg, now);
     fx.extend(effects.into_iter().map(AppEffect::Engine));
+    // A terraform step's progress starts with the step, not with Terraform's first message
+    // (after `init`), so a retry never shows the previous attempt's result while it runs.
+    if let Some((lesson, step)) = starting
+        && model.step_state(&lesson, &step) == StepState::Running
+        && model
+            .course
+            .lesson(&lesson)
+            .and_then(|l| l.step(&step))
+            .is_some_and(|s| matches!(s.kind, StepKind::Terraform(_)))
+    {
+        model.provisions.insert(step, Provision::new(now));
+    }
     take_notices(model);
     // When the selected step completes, move on to the next one that still needs doing.
     let after_done = model

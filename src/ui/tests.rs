@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -13,11 +14,13 @@ use crate::app::model::Model;
 use crate::app::update::{Action, update};
 use crate::engine::{Engine, Msg, Session};
 use crate::lesson::source::LessonSource;
-use crate::lesson::{Course, load_course};
+use crate::lesson::template::Template;
+use crate::lesson::{Block, Course, Step, StepKind, TerraformAction, TerraformStep, load_course};
 use crate::redact::Redactor;
 use crate::runner::outcome::{CheckReport, LogLine, LogStream, StepOutcome, Verdict};
 use crate::tasks::TaskEvent;
 use crate::ui::theme::Theme;
+use crate::ui::widgets::provision::tests::{FAILED, LOCKED, MID_APPLY, MID_APPLY_LINES, recorded};
 use crate::values::Values;
 
 /// 2026-11-23 09:00:00 UTC: a fixed clock so elapsed times in snapshots never move.
@@ -30,6 +33,40 @@ fn fixture() -> Arc<Course> {
 
 fn shipped() -> Arc<Course> {
     Arc::new(load_course(&LessonSource::embedded()).expect("shipped course loads"))
+}
+
+const TF_STEP: &str = "provision-cluster";
+
+/// The fixture course with a terraform step first in `first-steps`, as a lesson that provisions
+/// a cluster has it.
+fn with_terraform() -> Arc<Course> {
+    let mut course = (*fixture()).clone();
+    let lesson = course
+        .lessons
+        .iter_mut()
+        .find(|l| l.id == "first-steps")
+        .expect("the fixture has first-steps");
+    let at = lesson
+        .blocks
+        .iter()
+        .position(|b| matches!(b, Block::Step(_)))
+        .unwrap_or(lesson.blocks.len());
+    let step = Step {
+        id: TF_STEP.into(),
+        title: "Provision the Kafka cluster".into(),
+        kind: StepKind::Terraform(TerraformStep {
+            module: "cluster".into(),
+            action: TerraformAction::Apply,
+            vars: [("env_name".to_string(), Template::literal("cdc-workshop"))].into(),
+            secret_outputs: BTreeMap::new(),
+        }),
+        outputs: Vec::new(),
+        timeout: None,
+        estimate: Some(Duration::from_secs(8 * 60)),
+        pos: lesson.pos.clone(),
+    };
+    lesson.blocks.insert(at, Block::Step(step));
+    Arc::new(course)
 }
 
 struct Screen {
@@ -103,6 +140,27 @@ impl Screen {
         self
     }
 
+    /// A recording's messages for `step` at their recorded pace from 1 s after T0, each also
+    /// in the step's raw log. `false` when the recordings are not beside the project.
+    fn terraform(&mut self, step: &str, file: &str, lines: Option<usize>) -> bool {
+        let Some(messages) = recorded(file, lines) else {
+            return false;
+        };
+        for (at, msg) in messages {
+            update(&mut self.model, Action::Tick(T0_MS + 1_000 + at));
+            self.log(step, &[(LogStream::Stdout, &msg.text())]);
+            update(
+                &mut self.model,
+                Action::Task(TaskEvent::StepProgressed {
+                    lesson: "first-steps".into(),
+                    step: step.into(),
+                    messages: vec![msg],
+                }),
+            );
+        }
+        true
+    }
+
     fn finish(&mut self, lesson: &str, step: &str, outcome: StepOutcome) -> &mut Self {
         let attempt = self
             .model
@@ -128,7 +186,11 @@ impl Screen {
     }
 
     fn snapshot(&mut self, name: &str) {
-        for (w, h) in [(80, 24), (200, 50)] {
+        self.snapshot_at(name, &[(80, 24), (200, 50)]);
+    }
+
+    fn snapshot_at(&mut self, name: &str, sizes: &[(u16, u16)]) {
+        for &(w, h) in sizes {
             let terminal = self.render(w, h);
             insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
         }
@@ -274,6 +336,78 @@ fn no_color_renders_without_a_single_colour() {
             );
         }
     }
+}
+
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    let buffer = terminal.backend().buffer();
+    visible_rows(buffer).join("\n")
+}
+
+#[test]
+fn a_terraform_apply_mid_way_shows_its_progress_instead_of_the_raw_log() {
+    let mut s = Screen::started(with_terraform(), "local");
+    s.key(KeyCode::Enter);
+    // Before Terraform's first message (while `init` runs) the view is there, counting.
+    let waiting = screen_text(&s.at(1).render(80, 24));
+    assert!(waiting.contains("running · 1.0s"), "{waiting}");
+    assert!(waiting.contains("planning…"), "{waiting}");
+    if !s.terraform(TF_STEP, MID_APPLY, Some(MID_APPLY_LINES)) {
+        return;
+    }
+    s.at(8);
+    s.snapshot_at("terraform_mid_apply", &[(80, 24), (120, 40), (200, 50)]);
+
+    // The raw output is one key away, and the same key comes back.
+    s.key(KeyCode::Char('L'));
+    let raw = screen_text(&s.render(80, 24));
+    assert!(raw.contains("Log · Provision the Kafka"), "{raw}");
+    assert!(raw.contains("L progress"), "{raw}");
+    assert!(raw.contains("cluster: Creating…"), "{raw}");
+    s.key(KeyCode::Char('L'));
+    let progress = screen_text(&s.render(80, 24));
+    assert!(
+        progress.contains("terraform apply · module cluster"),
+        "{progress}"
+    );
+}
+
+#[test]
+fn a_failed_terraform_apply_shows_the_failed_resource_and_the_error() {
+    let mut s = Screen::started(with_terraform(), "local");
+    s.key(KeyCode::Enter);
+    if !s.terraform(TF_STEP, FAILED, None) {
+        return;
+    }
+    s.at(2).finish(
+        "first-steps",
+        TF_STEP,
+        failed("terraform apply failed: local-exec provisioner error"),
+    );
+    s.snapshot_at("terraform_failed", &[(80, 24), (120, 40)]);
+}
+
+#[test]
+fn a_held_state_lock_names_its_holder_and_the_next_step() {
+    let mut s = Screen::started(with_terraform(), "local");
+    s.key(KeyCode::Enter);
+    if !s.terraform(TF_STEP, LOCKED, None) {
+        return;
+    }
+    s.at(2).finish(
+        "first-steps",
+        TF_STEP,
+        failed("terraform apply failed: Error acquiring the state lock"),
+    );
+    s.snapshot_at("terraform_lock_held", &[(80, 24), (120, 40)]);
+}
+
+#[test]
+fn the_raw_log_key_says_when_there_is_nothing_to_switch() {
+    let mut s = Screen::started(fixture(), "local");
+    s.key(KeyCode::Char('L'));
+    assert!(!s.model.lesson.raw_log);
+    let said = s.model.notices.last().map(|(n, _)| n.text.clone());
+    assert!(said.is_some_and(|t| t.contains("L switches views")));
 }
 
 /// What a terminal shows for a buffer that carries OSC 8 links: the link cell's visible text

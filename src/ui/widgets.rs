@@ -2,3 +2,4 @@
 
 pub mod chrome;
 pub mod log_pane;
+pub mod provision;

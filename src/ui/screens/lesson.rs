@@ -5,14 +5,16 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use crate::app::keymap::Mode;
+use crate::app::keymap::{Intent, Mode, key_for};
 use crate::app::model::Model;
 use crate::engine::StepState;
 use crate::journal::Completion;
+use crate::lesson::StepKind;
 use crate::ui::layout::{lesson_areas, outer};
 use crate::ui::lesson_doc::{check_status, elapsed, estimate, spinner};
 use crate::ui::markdown::wrap::truncate;
 use crate::ui::widgets::chrome;
+use crate::ui::widgets::provision::ProvisionView;
 
 pub fn render(model: &Model, f: &mut Frame) {
     let t = &model.theme;
@@ -259,26 +261,32 @@ fn course_panel(model: &Model, f: &mut Frame, area: Rect) {
     );
 }
 
+/// The step's output. A terraform step with progress shows that instead (its raw output is a key
+/// away): which resources are busy says more than Terraform's interleaved lines.
 fn log_panel(model: &Model, f: &mut Frame, area: Rect) {
     let t = &model.theme;
     let Some(lesson) = model.viewing() else {
         return;
     };
-    let session = model.engine().map(|e| e.session());
-    // Show the running step's output; otherwise the selected step's.
-    let running = lesson
-        .steps()
-        .find(|s| session.is_some_and(|ss| ss.step_state(&lesson.id, &s.id) == StepState::Running));
-    let has_output = |id: &str| model.logs.get(id).is_some_and(|b| !b.is_empty());
-    let last_run = model
-        .lesson
-        .last_run
-        .as_deref()
-        .and_then(|id| lesson.step(id));
-    let step = running
-        .or_else(|| model.selected_step().filter(|s| has_output(&s.id)))
-        .or(last_run)
-        .or_else(|| model.selected_step());
+    let step = model.log_step();
+    let running = step.is_some_and(|s| model.step_state(&lesson.id, &s.id) == StepState::Running);
+    if let Some(s) = step
+        && !model.lesson.raw_log
+        && let (StepKind::Terraform(tf), Some(provision)) = (&s.kind, model.provisions.get(&s.id))
+    {
+        let view = ProvisionView {
+            provision,
+            terraform: tf,
+            estimate: s.estimate.or(Some(lesson.estimate)),
+            interrupted: model.step_state(&lesson.id, &s.id) == StepState::Interrupted,
+            expanded: model.lesson.log_expanded,
+            now_ms: model.now_ms,
+            tick: model.tick,
+            theme: t,
+        };
+        f.render_widget(&view, area);
+        return;
+    }
     let rows = usize::from(area.height.saturating_sub(2));
     let (title, lines) = match step {
         Some(s) => {
@@ -299,7 +307,16 @@ fn log_panel(model: &Model, f: &mut Frame, area: Rect) {
         }
         None => (" Log ".to_string(), Vec::new()),
     };
-    let block = chrome::panel(title, t, running.is_some())
-        .padding(ratatui::widgets::Padding::horizontal(1));
+    let mut block =
+        chrome::panel(title, t, running).padding(ratatui::widgets::Padding::horizontal(1));
+    // The way back to the progress view, named from the keymap.
+    if let Some(key) = step
+        .filter(|s| model.provisions.contains_key(&s.id))
+        .and_then(|_| key_for(Mode::Lesson, Intent::ToggleRawLog))
+    {
+        block = block.title_bottom(
+            Line::from(Span::styled(format!(" {key} progress "), t.dim)).right_aligned(),
+        );
+    }
     f.render_widget(Paragraph::new(lines).block(block), area);
 }
