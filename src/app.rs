@@ -250,6 +250,10 @@ fn perform(
                 }
             }
             AppEffect::Quit => model.quit = true,
+            AppEffect::ForceUnlock { module, lock_id } => match tasks.as_mut() {
+                Some(manager) => manager.force_unlock(module, lock_id),
+                None => model.notify("no run is open", true),
+            },
             AppEffect::StartRun { track, components } => {
                 let clock = ws.clock();
                 let mut opened = ws.create_run(clock.wall_ms())?;

@@ -15,6 +15,7 @@ pub enum Mode {
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intent {
+    ForceUnlock,
     Quit,
     ToggleHelp,
     Up,
@@ -248,6 +249,13 @@ pub const BINDINGS: &[Binding] = &[
         intent: Intent::ToggleRawLog,
         hint: None,
         help: "Switch a terraform step's log: progress or raw output",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('U')],
+        intent: Intent::ForceUnlock,
+        hint: None,
+        help: "Force-unlock a terraform step's state when the process holding the lock is gone (asks first)",
     },
     Binding {
         modes: LESSON,

@@ -44,6 +44,7 @@ pub enum Pending {
     Skip { lesson: String, step: String },
     Reset { lesson: String, step: String },
     NewRun,
+    ForceUnlock { module: String, lock_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -44,6 +44,11 @@ pub enum AppEffect {
         track: String,
         components: Vec<String>,
     },
+    /// Release a module's state lock (the participant confirmed).
+    ForceUnlock {
+        module: String,
+        lock_id: String,
+    },
     /// Put text on the clipboard with OSC 52.
     Copy(String),
     Quit,
@@ -176,6 +181,13 @@ fn confirm(model: &mut Model, yes: bool, fx: &mut Vec<AppEffect>) {
         Pending::Quit => quit(model, fx),
         Pending::Skip { lesson, step } => engine(model, Msg::SkipStep { lesson, step }, fx),
         Pending::Reset { lesson, step } => engine(model, Msg::ResetStep { lesson, step }, fx),
+        Pending::ForceUnlock { module, lock_id } => {
+            model.notify(
+                format!("releasing the state lock of module `{module}`…"),
+                false,
+            );
+            fx.push(AppEffect::ForceUnlock { module, lock_id });
+        }
         Pending::NewRun => {
             model.screen = Screen::Welcome;
         }
@@ -476,6 +488,47 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
             }
         }
         Intent::ToggleLog => model.lesson.log_expanded = !model.lesson.log_expanded,
+        Intent::ForceUnlock => {
+            let Some(step) = selected else { return };
+            let StepKind::Terraform(tf) = &step.kind else {
+                model.notify(
+                    "force-unlock is for terraform steps whose state is locked",
+                    false,
+                );
+                return;
+            };
+            let lock = model
+                .provisions
+                .get(&step.id)
+                .and_then(|p| p.progress.lock.clone());
+            let Some(lock) = lock else {
+                model.notify(
+                    format!(
+                        "module `{}` is not locked as far as its last run saw",
+                        tf.module
+                    ),
+                    false,
+                );
+                return;
+            };
+            ask(
+                model,
+                format!("Force-unlock module `{}`?", tf.module),
+                vec![
+                    format!(
+                        "The lock is held by {} since {} ({}).",
+                        lock.who, lock.created, lock.operation
+                    ),
+                    "Only do this if that Terraform is no longer running: two runs changing \
+                     the same state can corrupt it."
+                        .to_string(),
+                ],
+                Pending::ForceUnlock {
+                    module: tf.module.clone(),
+                    lock_id: lock.id,
+                },
+            );
+        }
         Intent::ToggleRawLog => {
             let has_progress = model
                 .log_step()

@@ -10,8 +10,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use crate::app::model::Model;
-use crate::app::update::{Action, update};
+use crate::app::model::{Model, Overlay};
+use crate::app::update::{Action, AppEffect, update};
 use crate::engine::{Engine, Msg, Session};
 use crate::lesson::source::LessonSource;
 use crate::lesson::template::Template;
@@ -399,6 +399,35 @@ fn a_held_state_lock_names_its_holder_and_the_next_step() {
         failed("terraform apply failed: Error acquiring the state lock"),
     );
     s.snapshot_at("terraform_lock_held", &[(80, 24), (120, 40)]);
+}
+
+#[test]
+fn force_unlock_asks_first_naming_the_holder_then_releases_that_lock() {
+    let mut s = Screen::started(with_terraform(), "local");
+    s.key(KeyCode::Enter);
+    if !s.terraform(TF_STEP, LOCKED, None) {
+        return;
+    }
+    s.at(2).finish(
+        "first-steps",
+        TF_STEP,
+        failed("terraform apply failed: Error acquiring the state lock"),
+    );
+    let lock = s.model.provisions[TF_STEP].progress.lock.clone().unwrap();
+    s.key(KeyCode::Char('U'));
+    let Some(Overlay::Confirm(confirm)) = &s.model.overlay else {
+        panic!("U asks before unlocking: {:?}", s.model.overlay);
+    };
+    assert!(confirm.lines[0].contains(&lock.who), "{:?}", confirm.lines);
+    let fx = update(
+        &mut s.model,
+        Action::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)),
+    );
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, AppEffect::ForceUnlock { lock_id, .. } if *lock_id == lock.id)),
+        "{fx:?}"
+    );
 }
 
 #[test]
