@@ -255,7 +255,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('U')],
         intent: Intent::ForceUnlock,
         hint: None,
-        help: "Force-unlock a terraform step's state when the process holding the lock is gone (asks first)",
+        help: "Force-unlock a terraform state lock whose holder is gone (asks first)",
     },
     Binding {
         modes: LESSON,
