@@ -49,6 +49,20 @@ pub fn run_tui(overrides: &Overrides, env: EnvLookup, args: &TuiArgs) -> Result<
             if ws.runs.current().is_some() {
                 eprintln!("Progress saved. Run `cdc-workshop` to continue where you left off.");
             }
+            let ledger_file = ws
+                .settings
+                .dirs
+                .terraform()
+                .join(crate::ledger::LEDGER_FILE);
+            if let Ok(ledger) = crate::ledger::Ledger::load(&ledger_file)
+                && !ledger.modules.is_empty()
+            {
+                eprintln!(
+                    "{} terraform module(s) ({} resource(s)) are still provisioned: `cdc-workshop status` lists them, `cdc-workshop teardown` removes them when you are done.",
+                    ledger.modules.len(),
+                    ledger.resource_count()
+                );
+            }
         }
         Err(_) => eprintln!("log: {}", log.path.display()),
     }

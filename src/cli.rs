@@ -5,6 +5,7 @@ mod lint;
 mod output;
 mod run;
 mod status;
+mod teardown;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,8 +93,19 @@ pub enum Command {
     Run(RunArgs),
     /// Run checks once and print pass/warn/fail/pending with what was observed.
     Check(CheckArgs),
-    /// Show progress per lesson and step of the current run.
+    /// Show progress per lesson and step of the current run, and the provisioned resources.
     Status(StatusArgs),
+    /// Destroy every provisioned module (newest first), then prove nothing is left.
+    Teardown(TeardownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TeardownArgs {
+    /// Destroy without asking (required when not on a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args, Default)]
@@ -174,6 +186,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(&overrides, &env, &args),
         Some(Command::Check(args)) => check::run(&overrides, &env, &args),
         Some(Command::Status(args)) => status::run(&overrides, &env, &args),
+        Some(Command::Teardown(args)) => teardown::run(&overrides, &env, &args),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -193,6 +206,8 @@ pub enum CliError {
     Journal(#[from] crate::journal::JournalError),
     #[error(transparent)]
     Log(#[from] crate::logging::LogError),
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
     #[error("{0}")]

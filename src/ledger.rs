@@ -349,12 +349,15 @@ mod tests {
         let threads: Vec<_> = (0..8)
             .map(|i| {
                 let path = path.clone();
-                std::thread::spawn(move || {
-                    update(&path, |l| {
-                        l.record_apply(applied(&format!("m{i}"), i, &[("r", "create", "1")]))
+                std::thread::Builder::new()
+                    .name(format!("ledger-{i}"))
+                    .spawn(move || {
+                        update(&path, |l| {
+                            l.record_apply(applied(&format!("m{i}"), i, &[("r", "create", "1")]))
+                        })
+                        .unwrap();
                     })
-                    .unwrap();
-                })
+                    .unwrap()
             })
             .collect();
         for t in threads {

@@ -317,3 +317,72 @@ fn a_lock_held_by_another_terraform_names_the_holder() {
         retried.stdout()
     );
 }
+
+#[test]
+fn status_lists_the_ledger_and_teardown_destroys_everything_newest_first() {
+    let Some(home) = home() else { return };
+    run(&home, &[]).assert_code(0);
+    let status = home.run(&["status"]);
+    status.assert_code(0);
+    let text = status.stdout();
+    assert!(
+        text.contains("Provisioned resources: 2 module(s), 7 resource(s)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("output api_secret = •••• (secret network_secret)"),
+        "{text}"
+    );
+    assert!(text.contains("terraform_data.gateway"), "{text}");
+
+    // Not a terminal and no --yes: refuse, destroy nothing.
+    home.run(&["teardown"]).assert_code(2);
+    assert_eq!(state_addresses(&home, "network").len(), 5);
+
+    let mut cmd = home.command(&["teardown", "--yes", "--format", "json"]);
+    cmd.env("CDC_WORKSHOP_DEMO_TOKEN", TOKEN);
+    let down = Ran(cmd.output().unwrap());
+    down.assert_code(0);
+    let lines = down.json_lines();
+    let order: Vec<&str> = lines
+        .iter()
+        .filter(|l| {
+            l["type"] == "terraform"
+                && l["event"]["kind"] == "change_summary"
+                && l["event"]["operation"] == "destroy"
+        })
+        .map(|l| l["module"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["app", "network"], "newest first");
+    let finished = of_type(&lines, "teardown_finished");
+    assert_eq!(finished[0]["failed"], serde_json::json!([]));
+    assert!(state_addresses(&home, "network").is_empty());
+    assert!(state_addresses(&home, "app").is_empty());
+    assert!(!down.stdout().contains(TOKEN));
+    let after = home.run(&["status"]).stdout();
+    assert!(
+        after.contains("Provisioned resources: none recorded."),
+        "{after}"
+    );
+}
+
+#[test]
+fn a_destroy_that_cannot_run_is_retried_once_reported_and_kept_in_the_ledger() {
+    let Some(home) = home() else { return };
+    run(&home, &[]).assert_code(0);
+    // Without the token the network module's variables cannot be rendered.
+    let down = home.run(&["teardown", "--yes"]);
+    down.assert_code(1);
+    let out = down.stdout();
+    assert!(
+        out.contains("network: destroy failed") && out.contains("retrying once"),
+        "{out}"
+    );
+    assert!(out.contains("✓ destroyed: app"), "{out}");
+    assert!(out.contains("✗ could not destroy:\n  network: "), "{out}");
+    let status = home.run(&["status"]).stdout();
+    assert!(
+        status.contains("Provisioned resources: 1 module(s), 5 resource(s)"),
+        "{status}"
+    );
+}

@@ -5,6 +5,7 @@ use serde_json::json;
 use crate::config::{EnvLookup, Overrides};
 use crate::engine::{Session, StepState};
 use crate::journal::Completion;
+use crate::ledger::{LEDGER_FILE, Ledger};
 use crate::lesson::Course;
 use crate::workspace::{Workspace, WorkspaceError};
 
@@ -17,8 +18,16 @@ pub fn run(
     args: &super::StatusArgs,
 ) -> Result<Exit, CliError> {
     let ws = Workspace::open(overrides, env)?;
+    let ledger = Ledger::load(&ledger_path(&ws))?;
     let Some(opened) = ws.open_current()? else {
-        return Err(WorkspaceError::NoRun.into());
+        if ledger.modules.is_empty() {
+            return Err(WorkspaceError::NoRun.into());
+        }
+        match args.format {
+            Format::Json => json_line(&json!({"run": null, "ledger": ledger})),
+            Format::Text => print!("{}", render_ledger(&ledger)),
+        }
+        return Ok(Exit::Success);
     };
     if let Some(d) = &opened.damage {
         eprintln!("warning: {d}");
@@ -51,10 +60,13 @@ pub fn run(
                 .collect();
             json_line(&json!({
                 "run": opened.id, "track": session.track, "components": session.components,
-                "lessons": lessons,
+                "lessons": lessons, "ledger": ledger,
             }));
         }
-        Format::Text => print!("{}", render_text(&ws.course, &opened.id, session, &plan)),
+        Format::Text => {
+            print!("{}", render_text(&ws.course, &opened.id, session, &plan));
+            print!("\n{}", render_ledger(&ledger));
+        }
     }
     Ok(Exit::Success)
 }
@@ -150,4 +162,78 @@ pub fn render_text(
         }
     }
     out
+}
+
+/// Where the ledger of this workspace lives.
+pub fn ledger_path(ws: &Workspace) -> std::path::PathBuf {
+    ws.settings.dirs.terraform().join(LEDGER_FILE)
+}
+
+/// The "Provisioned resources" part: what Terraform created and is still recorded.
+pub fn render_ledger(ledger: &Ledger) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if ledger.modules.is_empty() {
+        out.push_str("Provisioned resources: none recorded.\n");
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Provisioned resources: {} module(s), {} resource(s) — `cdc-workshop teardown` destroys them",
+        ledger.modules.len(),
+        ledger.resource_count()
+    );
+    for m in &ledger.modules {
+        let _ = writeln!(
+            out,
+            "  {} (step {} of {}) · {} resource(s) · by {} · created {} · updated {}",
+            m.module,
+            m.step,
+            m.lesson,
+            m.resources.len(),
+            m.owner,
+            utc(m.created_ms),
+            utc(m.updated_ms)
+        );
+        let _ = writeln!(out, "    workspace: {}", m.workspace.display());
+        for (name, value) in &m.outputs {
+            let _ = writeln!(out, "    output {name} = {value}");
+        }
+        for (name, secret) in &m.secret_outputs {
+            let _ = writeln!(out, "    output {name} = •••• (secret {secret})");
+        }
+        for r in &m.resources {
+            let _ = writeln!(out, "    {}  {}", r.addr, r.id.as_deref().unwrap_or("-"));
+        }
+    }
+    out
+}
+
+/// `2026-11-23 10:04 UTC` from milliseconds since the epoch (civil-from-days, no time crate).
+fn utc(ms: u64) -> String {
+    let secs = ms / 1000;
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let (h, mi) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
+}
+
+#[cfg(test)]
+mod ledger_tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc(1_795_474_428_726), "2026-11-23 22:53 UTC");
+        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
 }

@@ -297,6 +297,18 @@ impl TerraformRunner {
                 outputs: BTreeMap::new(),
             }),
             TerraformAction::Destroy => {
+                // Proof, not trust: the state must be empty before the ledger forgets it.
+                let left = cli.state_list(&dir).await?;
+                if !left.is_empty() {
+                    return Ok(StepOutcome::Failed {
+                        message: format!(
+                            "terraform destroy of module `{module}` finished but {} resource(s) remain in its state: {}",
+                            left.len(),
+                            left.join(", ")
+                        ),
+                        exit_code: None,
+                    });
+                }
                 ledger::update(&self.ledger_path(), |l| l.record_destroyed(module))?;
                 Ok(StepOutcome::Succeeded {
                     outputs: BTreeMap::new(),
