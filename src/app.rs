@@ -49,11 +49,7 @@ pub fn run_tui(overrides: &Overrides, env: EnvLookup, args: &TuiArgs) -> Result<
             if ws.runs.current().is_some() {
                 eprintln!("Progress saved. Run `cdc-workshop` to continue where you left off.");
             }
-            let ledger_file = ws
-                .settings
-                .dirs
-                .terraform()
-                .join(crate::ledger::LEDGER_FILE);
+            let ledger_file = crate::ledger::file_in(&ws.settings.dirs.terraform());
             if let Ok(ledger) = crate::ledger::Ledger::load(&ledger_file)
                 && !ledger.modules.is_empty()
             {

@@ -212,6 +212,11 @@ impl Ledger {
     }
 }
 
+/// The ledger of the terraform folder `root` (`<data>/terraform`).
+pub fn file_in(root: &Path) -> PathBuf {
+    root.join(LEDGER_FILE)
+}
+
 /// Load, change and save under an exclusive lock, so two guides (a TUI and a `run`) never lose
 /// each other's entries.
 pub fn update(path: &Path, f: impl FnOnce(&mut Ledger)) -> Result<Ledger, LedgerError> {

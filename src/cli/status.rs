@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::config::{EnvLookup, Overrides};
 use crate::engine::{Session, StepState};
 use crate::journal::Completion;
-use crate::ledger::{LEDGER_FILE, Ledger};
+use crate::ledger::Ledger;
 use crate::lesson::Course;
 use crate::workspace::{Workspace, WorkspaceError};
 
@@ -166,7 +166,7 @@ pub fn render_text(
 
 /// Where the ledger of this workspace lives.
 pub fn ledger_path(ws: &Workspace) -> std::path::PathBuf {
-    ws.settings.dirs.terraform().join(LEDGER_FILE)
+    crate::ledger::file_in(&ws.settings.dirs.terraform())
 }
 
 /// The "Provisioned resources" part: what Terraform created and is still recorded.
@@ -209,21 +209,15 @@ pub fn render_ledger(ledger: &Ledger) -> String {
     out
 }
 
-/// `2026-11-23 10:04 UTC` from milliseconds since the epoch (civil-from-days, no time crate).
+/// `2026-11-23 10:04 UTC` from milliseconds since the epoch.
 fn utc(ms: u64) -> String {
-    let secs = ms / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let (h, mi) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    // RFC 3339 (`2026-11-23T10:04:00Z`) cut to the minute, read as words.
+    let stamp = humantime::format_rfc3339_seconds(at).to_string();
+    format!(
+        "{} UTC",
+        stamp.get(..16).unwrap_or(&stamp).replace('T', " ")
+    )
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::backend::terraform::event::to_event;
 use crate::config::{EnvLookup, Overrides};
 use crate::ledger::{Ledger, ModuleEntry, VarEntry};
-use crate::lesson::template::{Template, TemplateRef};
+use crate::lesson::template::Template;
 use crate::lesson::{StepKind, TerraformAction, TerraformStep};
 use crate::runner::outcome::{LogStream, StepOutcome};
 use crate::runner::terraform::TerraformRunner;
@@ -158,11 +158,8 @@ async fn destroy(
     }
     let wanted: BTreeSet<String> = vars
         .values()
-        .flat_map(Template::refs)
-        .filter_map(|r| match r {
-            TemplateRef::Secret(s) => Some(s.clone()),
-            _ => None,
-        })
+        .flat_map(Template::secret_names)
+        .map(str::to_string)
         .collect();
     runner.restore_secrets(&wanted).await;
     let step = TerraformStep {

@@ -124,7 +124,25 @@ impl Template {
     }
 
     pub fn has_secret(&self) -> bool {
-        self.refs().any(|r| matches!(r, TemplateRef::Secret(_)))
+        self.secret_names().next().is_some()
+    }
+
+    /// The names of the secrets this template uses, in order of appearance.
+    pub fn secret_names(&self) -> impl Iterator<Item = &str> {
+        self.refs().filter_map(|r| match r {
+            TemplateRef::Secret(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Teach `redactor` the value of every secret this template uses (a process that echoes
+    /// one must not get it into a log, even if the app forgot to load it there).
+    pub fn teach_secrets(&self, values: &dyn TemplateContext, redactor: &crate::redact::Redactor) {
+        for name in self.secret_names() {
+            if let Some(v) = values.secret(name) {
+                redactor.add(&v);
+            }
+        }
     }
 
     /// The real value, secrets included: only for process environments and request headers.

@@ -15,7 +15,7 @@ use super::process::ProcessExecutor;
 use super::terraform::TerraformRunner;
 use super::{LogSink, StepExecutor, StepRun, Values};
 use crate::lesson::StepKind;
-use crate::lesson::template::{Template, TemplateContext, TemplateRef};
+use crate::lesson::template::{Template, TemplateContext};
 use crate::values::Secrets;
 
 pub struct Dispatcher {
@@ -82,11 +82,8 @@ fn secret_refs(kind: &StepKind) -> BTreeSet<String> {
     };
     templates
         .into_iter()
-        .flat_map(Template::refs)
-        .filter_map(|r| match r {
-            TemplateRef::Secret(name) => Some(name.clone()),
-            _ => None,
-        })
+        .flat_map(Template::secret_names)
+        .map(str::to_string)
         .collect()
 }
 

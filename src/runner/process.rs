@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use super::human::short_duration;
 use super::outcome::{LogStream, StepOutcome};
 use super::{LogSink, StepExecutor, StepRun};
-use crate::lesson::template::{Template, TemplateRef, TemplateRenderError};
+use crate::lesson::template::{Template, TemplateRenderError};
 use crate::lesson::{ShellStep, StepKind};
 
 pub use outputs::parse as parse_outputs;
@@ -383,15 +383,7 @@ async fn prepare(
                 name: name.clone(),
                 source,
             })?;
-        // The sink should know every secret already; teaching it again costs nothing and keeps
-        // a secret the script echoes out of the log even if the app forgot one.
-        for r in template.refs() {
-            if let TemplateRef::Secret(secret) = r
-                && let Some(v) = values.secret(secret)
-            {
-                log.redactor().add(&v);
-            }
-        }
+        template.teach_secrets(values, log.redactor());
         env.push((name.clone(), value));
     }
     let cwd = match &step.cwd {
@@ -509,13 +501,10 @@ fn signal_name(signal: i32) -> &'static str {
 }
 
 fn refuse_secret(template: &Template, shown: &str, place: &'static str) -> Result<(), ShellError> {
-    match template.refs().find_map(|r| match r {
-        TemplateRef::Secret(name) => Some(name.clone()),
-        _ => None,
-    }) {
+    match template.secret_names().next() {
         Some(name) => Err(ShellError::SecretOutsideEnv {
             command: shown.to_string(),
-            name,
+            name: name.to_string(),
             place,
         }),
         None => Ok(()),

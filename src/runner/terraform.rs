@@ -28,7 +28,7 @@ use crate::backend::terraform::output::OutputValue;
 use crate::backend::terraform::ui::UiMessage;
 use crate::backend::terraform::workspace::{WorkspaceError, mark_initialised, materialise};
 use crate::ledger::{self, AppliedModule, LedgerError, ResourceChange, VarEntry};
-use crate::lesson::template::{TemplateRef, TemplateRenderError};
+use crate::lesson::template::TemplateRenderError;
 use crate::lesson::{TerraformAction, TerraformOutputCheck, TerraformStep};
 use crate::redact::Redactor;
 use crate::values::Secrets;
@@ -139,7 +139,7 @@ impl TerraformRunner {
     }
 
     pub fn ledger_path(&self) -> PathBuf {
-        self.root.join(ledger::LEDGER_FILE)
+        ledger::file_in(&self.root)
     }
 
     /// The located, version-checked CLI, set up to share providers and redact every message.
@@ -383,16 +383,8 @@ impl TerraformRunner {
                     name: name.clone(),
                     source,
                 })?;
-            let mut secret = false;
-            for r in template.refs() {
-                if let TemplateRef::Secret(s) = r {
-                    secret = true;
-                    if let Some(v) = values.secret(s) {
-                        log.redactor().add(&v);
-                    }
-                }
-            }
-            let entry = if secret {
+            template.teach_secrets(values, log.redactor());
+            let entry = if template.has_secret() {
                 VarEntry::Template {
                     template: template.raw().to_string(),
                 }

@@ -9,11 +9,12 @@ pub fn describe_failure(module: &str, command: &str, result: &RunResult) -> Stri
     let p = &result.progress;
     if let Some(lock) = &p.lock {
         return format!(
-            "the state of module `{module}` is locked by {who} since {created} ({operation}, lock ID {id}): another Terraform run is using it. Retrying waits up to 5 minutes for it; if that run is gone, force-unlock it (U in the guide) once you are sure",
+            "the state of module `{module}` is locked by {who} since {created} ({operation}, lock ID {id}): another Terraform run is using it. Retrying waits up to {wait} for it; if that run is gone, force-unlock it (U in the guide) once you are sure",
             who = or_unknown(&lock.who),
             created = or_unknown(&lock.created),
             operation = or_unknown(&lock.operation),
             id = lock.id,
+            wait = wait_for_lock(),
         );
     }
     if p.registry_unreachable {
@@ -53,6 +54,12 @@ pub fn diagnostic_line(d: &Diagnostic) -> String {
         line.push_str(&format!(" ({}:{})", r.filename, r.start.line));
     }
     line
+}
+
+/// How long a retry waits for the lock, as the message says it.
+fn wait_for_lock() -> String {
+    let minutes = super::LOCK_WAIT_SECS / 60;
+    format!("{minutes} minutes")
 }
 
 fn or_unknown(s: &str) -> &str {
