@@ -1,3 +1,4 @@
 //! Real systems behind small interfaces. Knows nothing of the app or the UI.
 
+pub mod confluent;
 pub mod terraform;
