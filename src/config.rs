@@ -292,6 +292,7 @@ mod tests {
                 pos: SourcePos::new("course.toml", 1),
             }],
             secrets: vec![],
+            confluent: Default::default(),
             pos: SourcePos::new("course.toml", 1),
         }
     }

@@ -2,6 +2,7 @@
 
 mod block;
 mod check_spec;
+pub mod confluent;
 pub mod course;
 pub mod lint;
 pub mod model;
@@ -14,6 +15,11 @@ mod toml_body;
 use std::fmt;
 
 pub use check_spec::{DEFAULT_EXPECT_STATUS, DEFAULT_HTTP_TIMEOUT, DEFAULT_TRANSIENT_STATUS};
+pub use confluent::{
+    ConfluentAction, ConfluentContext, ConfluentStep, ConnectorStatusCheck, ContextField,
+    FlinkSqlStep, FlinkStatementCheck, FlinkWait, SchemaSubjectCheck, TagTargetSpec,
+    TopicExistsCheck,
+};
 pub use model::*;
 
 use crate::lesson::source::LessonSource;

@@ -6,6 +6,7 @@
 pub mod backoff;
 pub mod check;
 pub mod clock;
+pub mod confluent;
 pub mod dispatch;
 pub mod human;
 pub mod outcome;

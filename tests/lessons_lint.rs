@@ -71,6 +71,8 @@ fn fixture_course_loads() {
                     StepKind::Shell(_) => "step:shell",
                     StepKind::Manual(_) => "step:manual",
                     StepKind::Terraform(_) => "step:terraform",
+                    StepKind::FlinkSql(_) => "step:flink_sql",
+                    StepKind::Confluent(_) => "step:confluent",
                 },
                 Block::Check(c) => {
                     count_spec(&c.spec, &mut specs);

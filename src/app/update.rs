@@ -435,7 +435,13 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                         false,
                     );
                 }
-                StepKind::Manual(_) => model.notify("a manual step has no command to copy", false),
+                StepKind::FlinkSql(_) => {
+                    fx.push(AppEffect::Copy(kind_display(model, &step.kind)));
+                    model.notify("statement copied: paste it into the Flink SQL workspace or shell", false);
+                }
+                StepKind::Manual(_) | StepKind::Confluent(_) => {
+                    model.notify("this step has no command to copy", false);
+                }
                 StepKind::Terraform(_) => model.notify(
                     "a terraform step runs in the guide's own workspace; `cdc-workshop status` shows where",
                     false,
@@ -566,11 +572,7 @@ fn kind_display(model: &Model, kind: &StepKind) -> String {
         .map(|e| e.session().clone())
         .unwrap_or_default();
     let values = model.values.snapshot(&session);
-    match kind {
-        StepKind::Shell(s) => s.command.display(values.as_ref()),
-        StepKind::Manual(m) => m.confirm.clone(),
-        StepKind::Terraform(t) => t.display(),
-    }
+    kind.display(values.as_ref())
 }
 
 fn engine(model: &mut Model, msg: Msg, fx: &mut Vec<AppEffect>) {

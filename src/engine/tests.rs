@@ -97,6 +97,7 @@ fn course(lessons: Vec<Lesson>) -> Arc<Course> {
         lessons,
         variables: vec![],
         secrets: vec![],
+        confluent: Default::default(),
         pos: pos(),
     })
 }

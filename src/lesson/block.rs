@@ -14,6 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::check_spec::{SpecPlace, parse_spec, parse_spec_list, template};
+use super::confluent::parse as confluent;
 use super::secrets_scan::is_placeholder;
 use super::template::Template;
 use super::toml_body::{Body, Dur, closest, from_table, split_off, str_value};
@@ -22,9 +23,9 @@ use super::{
     SourcePos, Step, StepKind, TerraformAction, TerraformStep,
 };
 
-pub(crate) const STEP_KINDS: &[&str] = &["shell", "manual", "terraform"];
+pub(crate) const STEP_KINDS: &[&str] = &["shell", "manual", "terraform", "flink_sql", "confluent"];
 /// Step kinds of the full format that this version does not run yet.
-const FUTURE_STEP_KINDS: &[&str] = &["confluent", "flink_sql", "sql"];
+const FUTURE_STEP_KINDS: &[&str] = &["sql"];
 const STEP_COMMON: &[&str] = &["id", "title", "kind", "outputs", "timeout", "estimate"];
 const SHELL_KEYS: &[&str] = &["command", "cwd", "env"];
 const MANUAL_KEYS: &[&str] = &["confirm"];
@@ -172,6 +173,8 @@ fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
         "shell" => Some(SHELL_KEYS),
         "manual" => Some(MANUAL_KEYS),
         "terraform" => Some(TERRAFORM_KEYS),
+        "flink_sql" => Some(confluent::FLINK_SQL_KEYS),
+        "confluent" => Some(confluent::CONFLUENT_KEYS),
         _ => None,
     }
 }
@@ -255,8 +258,11 @@ fn step_body(
             confirm: raw.confirm.into_inner(),
         }));
     }
-    if kind == "terraform" {
-        return terraform_body(body, table, span, what, pos, diags);
+    match kind {
+        "terraform" => return terraform_body(body, table, span, what, pos, diags),
+        "flink_sql" => return confluent::flink_sql_body(body, table, span, what, pos, diags),
+        "confluent" => return confluent::confluent_body(body, table, span, what, pos, diags),
+        _ => {}
     }
     let raw: ShellRaw = from_table(table, span)
         .map_err(|e| diags.push(body.de_error(&e, what, pos)))

@@ -18,7 +18,20 @@ use super::{
     HttpCheck, HttpMethod, Messages, PollPolicy, SourcePos, TerraformOutputCheck,
 };
 
-pub(crate) const CHECK_KINDS: &[&str] = &["env", "file", "http", "terraform_output", "all", "any"];
+pub(crate) const CHECK_KINDS: &[&str] = &[
+    "env",
+    "file",
+    "http",
+    "terraform_output",
+    "connector_status",
+    "flink_statement",
+    "schema_subject",
+    "topic_exists",
+    "cluster_ready",
+    "compute_pool_ready",
+    "all",
+    "any",
+];
 const SPEC_COMMON: &[&str] = &["kind", "deadline", "poll", "messages"];
 const ENV_KEYS: &[&str] = &["name", "matches", "secret"];
 const FILE_KEYS: &[&str] = &["path", "exists", "contains", "matches"];
@@ -36,11 +49,7 @@ const COMPOSITE_KEYS: &[&str] = &["checks"];
 
 /// Check kinds that later versions add; named so the error can say "not yet" instead of "typo".
 const FUTURE_CHECK_KINDS: &[&str] = &[
-    "connector_status",
-    "topic_exists",
     "topic_messages",
-    "schema_subject",
-    "flink_statement",
     "sql_rows",
     "object_store",
     "warehouse_rows",
@@ -61,7 +70,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
         "http" => HTTP_KEYS,
         "terraform_output" => TERRAFORM_OUTPUT_KEYS,
         "all" | "any" => COMPOSITE_KEYS,
-        _ => return None,
+        other => return super::confluent::parse::check_keys(other),
     })
 }
 
@@ -194,7 +203,7 @@ pub(crate) fn parse_spec(
         "file" => parse_file(body, table, span.clone(), what, &pos, diags),
         "http" => parse_http(body, table, span.clone(), what, &pos, diags),
         "terraform_output" => parse_terraform_output(body, table, span.clone(), what, &pos, diags),
-        composite => {
+        composite @ ("all" | "any") => {
             let children = parse_children(body, nested_checks, what, &pos, diags);
             children.map(|c| {
                 if composite == "all" {
@@ -203,6 +212,9 @@ pub(crate) fn parse_spec(
                     CheckKind::Any(c)
                 }
             })
+        }
+        other => {
+            super::confluent::parse::check_body(body, other, table, span.clone(), what, &pos, diags)
         }
     };
     let common = common?;

@@ -28,6 +28,7 @@ const TOP_KEYS: &[&str] = &[
     "title",
     "variables",
     "secrets",
+    "confluent",
     "tracks",
 ];
 const VARIABLE_KEYS: &[&str] = &["name", "default", "description"];
@@ -185,6 +186,10 @@ fn parse_manifest(
             }
         }
     }
+    let confluent = table
+        .remove("confluent")
+        .map(|value| super::confluent::parse::context(&body, value, diags))
+        .unwrap_or_default();
     let pos1 = SourcePos::new(file, 1);
     let raw: CourseRaw = from_table(table, 0..0)
         .map_err(|e| diags.push(body.de_error(&e, what, &pos1)))
@@ -293,6 +298,7 @@ fn parse_manifest(
             lessons: Vec::new(),
             variables,
             secrets,
+            confluent,
             pos: pos1,
         },
         refs,

@@ -9,7 +9,11 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::template::Template;
+use super::confluent::{
+    ConfluentContext, ConfluentStep, ConnectorStatusCheck, FlinkSqlStep, FlinkStatementCheck,
+    SchemaSubjectCheck, TopicExistsCheck,
+};
+use super::template::{Template, TemplateContext};
 
 /// Where an element was written: a path relative to the lessons root and a 1-based line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -47,6 +51,8 @@ pub struct Course {
     pub variables: Vec<VariableDecl>,
     /// Secret names lessons may reference as `{{ secrets.NAME }}`; values never live in a lesson.
     pub secrets: Vec<SecretDecl>,
+    /// Where Confluent calls go and as whom (`[confluent]`); empty when the course has none.
+    pub confluent: ConfluentContext,
     pub pos: SourcePos,
 }
 
@@ -243,6 +249,8 @@ pub enum StepKind {
     Shell(ShellStep),
     Manual(ManualStep),
     Terraform(TerraformStep),
+    FlinkSql(FlinkSqlStep),
+    Confluent(ConfluentStep),
 }
 
 impl StepKind {
@@ -251,6 +259,20 @@ impl StepKind {
             StepKind::Shell(_) => "shell",
             StepKind::Manual(_) => "manual",
             StepKind::Terraform(_) => "terraform",
+            StepKind::FlinkSql(_) => "flink_sql",
+            StepKind::Confluent(_) => "confluent",
+        }
+    }
+
+    /// What the step does, as the participant reads it (secrets masked, missing values shown
+    /// as their reference): the command, the sentence to confirm, the module, the statement.
+    pub fn display(&self, values: &dyn TemplateContext) -> String {
+        match self {
+            StepKind::Shell(s) => s.command.display(values),
+            StepKind::Manual(m) => m.confirm.clone(),
+            StepKind::Terraform(t) => t.display(),
+            StepKind::FlinkSql(f) => f.statement.display(values).trim().to_string(),
+            StepKind::Confluent(c) => c.action.display(values),
         }
     }
 }
@@ -336,6 +358,14 @@ pub enum CheckKind {
     File(FileCheck),
     Http(HttpCheck),
     TerraformOutput(TerraformOutputCheck),
+    ConnectorStatus(ConnectorStatusCheck),
+    FlinkStatement(FlinkStatementCheck),
+    SchemaSubject(SchemaSubjectCheck),
+    TopicExists(TopicExistsCheck),
+    /// The course's Kafka cluster is PROVISIONED.
+    ClusterReady,
+    /// The course's Flink compute pool is PROVISIONED.
+    ComputePoolReady,
     All(Vec<CheckSpec>),
     Any(Vec<CheckSpec>),
 }
@@ -347,6 +377,12 @@ impl CheckKind {
             CheckKind::File(_) => "file",
             CheckKind::Http(_) => "http",
             CheckKind::TerraformOutput(_) => "terraform_output",
+            CheckKind::ConnectorStatus(_) => "connector_status",
+            CheckKind::FlinkStatement(_) => "flink_statement",
+            CheckKind::SchemaSubject(_) => "schema_subject",
+            CheckKind::TopicExists(_) => "topic_exists",
+            CheckKind::ClusterReady => "cluster_ready",
+            CheckKind::ComputePoolReady => "compute_pool_ready",
             CheckKind::All(_) => "all",
             CheckKind::Any(_) => "any",
         }

@@ -10,6 +10,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use super::confluent::ConfluentRunner;
 use super::outcome::StepOutcome;
 use super::process::ProcessExecutor;
 use super::terraform::TerraformRunner;
@@ -21,6 +22,7 @@ use crate::values::Secrets;
 pub struct Dispatcher {
     process: ProcessExecutor,
     terraform: Arc<TerraformRunner>,
+    confluent: Option<Arc<ConfluentRunner>>,
     secrets: Secrets,
 }
 
@@ -33,7 +35,16 @@ impl Dispatcher {
         Self {
             process,
             terraform,
+            confluent: None,
             secrets,
+        }
+    }
+
+    /// Run `flink_sql` and `confluent` steps through this runner.
+    pub fn with_confluent(self, confluent: Arc<ConfluentRunner>) -> Self {
+        Self {
+            confluent: Some(confluent),
+            ..self
         }
     }
 }
@@ -46,7 +57,12 @@ impl StepExecutor for Dispatcher {
         cancel: CancellationToken,
     ) -> BoxFuture<'a, StepOutcome> {
         async move {
-            let wanted = secret_refs(&run.kind);
+            let mut wanted = secret_refs(&run.kind);
+            if let (Some(c), StepKind::FlinkSql(_) | StepKind::Confluent(_)) =
+                (&self.confluent, &run.kind)
+            {
+                wanted.extend(c.secret_names());
+            }
             let missing = wanted.iter().any(|s| run.values.secret(s).is_none());
             let restored;
             let run = if missing {
@@ -67,9 +83,24 @@ impl StepExecutor for Dispatcher {
                 StepKind::Shell(_) | StepKind::Manual(_) => {
                     self.process.execute(run, log, cancel).await
                 }
+                StepKind::FlinkSql(step) => match &self.confluent {
+                    Some(c) => c.execute_flink(run, step, &log, cancel).await,
+                    None => no_confluent(),
+                },
+                StepKind::Confluent(step) => match &self.confluent {
+                    Some(c) => c.execute_action(run, step, &log).await,
+                    None => no_confluent(),
+                },
             }
         }
         .boxed()
+    }
+}
+
+fn no_confluent() -> StepOutcome {
+    StepOutcome::Failed {
+        message: "Confluent steps cannot run here: the Confluent client could not be set up (see the log)".to_string(),
+        exit_code: None,
     }
 }
 
@@ -78,6 +109,8 @@ fn secret_refs(kind: &StepKind) -> BTreeSet<String> {
     let templates: Vec<&Template> = match kind {
         StepKind::Shell(s) => s.env.values().collect(),
         StepKind::Terraform(t) => t.vars.values().collect(),
+        StepKind::FlinkSql(f) => f.properties.values().collect(),
+        StepKind::Confluent(c) => c.action.templates().into_iter().map(|(_, t)| t).collect(),
         StepKind::Manual(_) => Vec::new(),
     };
     templates
@@ -89,9 +122,9 @@ fn secret_refs(kind: &StepKind) -> BTreeSet<String> {
 
 /// A snapshot whose missing secrets fall back to the live store (values restored after it was
 /// taken).
-struct WithSecrets {
-    base: Values,
-    secrets: Secrets,
+pub(crate) struct WithSecrets {
+    pub(crate) base: Values,
+    pub(crate) secrets: Secrets,
 }
 
 impl TemplateContext for WithSecrets {

@@ -14,6 +14,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, join_all};
 use thiserror::Error;
 
+use super::confluent::ConfluentRunner;
 use super::outcome::{Observation, Verdict};
 use super::terraform::TerraformRunner;
 use super::{ProbeContext, Prober};
@@ -41,6 +42,7 @@ pub struct LiveProber {
     client: reqwest::Client,
     env: Arc<EnvLookup>,
     terraform: Option<Arc<TerraformRunner>>,
+    confluent: Option<Arc<ConfluentRunner>>,
 }
 
 impl LiveProber {
@@ -54,6 +56,7 @@ impl LiveProber {
             client,
             env: Arc::new(process_env),
             terraform: None,
+            confluent: None,
         })
     }
 
@@ -61,6 +64,14 @@ impl LiveProber {
     pub fn with_terraform(self, terraform: Arc<TerraformRunner>) -> Self {
         Self {
             terraform: Some(terraform),
+            ..self
+        }
+    }
+
+    /// Probe the Confluent check kinds through this runner.
+    pub fn with_confluent(self, confluent: Arc<ConfluentRunner>) -> Self {
+        Self {
+            confluent: Some(confluent),
             ..self
         }
     }
@@ -92,6 +103,20 @@ impl Prober for LiveProber {
                     None => Observation::new(
                         Verdict::Fail,
                         "terraform outputs cannot be read here (no terraform set up)",
+                    ),
+                },
+                CheckKind::ConnectorStatus(_)
+                | CheckKind::FlinkStatement(_)
+                | CheckKind::SchemaSubject(_)
+                | CheckKind::TopicExists(_)
+                | CheckKind::ClusterReady
+                | CheckKind::ComputePoolReady => match &self.confluent {
+                    Some(c) => c.probe(kind, ctx).await.unwrap_or_else(|| {
+                        Observation::new(Verdict::Fail, "not a Confluent check kind")
+                    }),
+                    None => Observation::new(
+                        Verdict::Fail,
+                        "Confluent checks cannot run here: the Confluent client could not be set up (see the log)",
                     ),
                 },
                 CheckKind::All(children) => all(self.probe_children(children, ctx).await),

@@ -179,10 +179,12 @@ impl StepExecutor for ProcessExecutor {
                 },
                 // The dispatcher sends terraform steps to their own runner; reaching here means
                 // the executor was wired without one.
-                StepKind::Terraform(_) => StepOutcome::Failed {
-                    message: "this executor does not run terraform steps".to_string(),
-                    exit_code: None,
-                },
+                StepKind::Terraform(_) | StepKind::FlinkSql(_) | StepKind::Confluent(_) => {
+                    StepOutcome::Failed {
+                        message: format!("this executor does not run {} steps", run.kind.name()),
+                        exit_code: None,
+                    }
+                }
             }
         }
         .boxed()

@@ -188,9 +188,8 @@ impl Builder<'_> {
 
     fn kind_text(&self, kind: &StepKind) -> String {
         match kind {
-            StepKind::Shell(s) => format!("$ {}", s.command.display(self.values.as_ref())),
-            StepKind::Manual(m) => m.confirm.clone(),
-            StepKind::Terraform(t) => t.display(),
+            StepKind::Shell(_) => format!("$ {}", kind.display(self.values.as_ref())),
+            _ => kind.display(self.values.as_ref()),
         }
     }
 
@@ -210,6 +209,8 @@ impl Builder<'_> {
             StepKind::Shell(_) => "shell",
             StepKind::Manual(_) => "you do this",
             StepKind::Terraform(_) => "terraform",
+            StepKind::FlinkSql(_) => "flink sql",
+            StepKind::Confluent(_) => "confluent",
         };
         let title = truncate(
             &format!(" Step {n}/{total} · {} ", step.title),
@@ -243,14 +244,28 @@ impl Builder<'_> {
                 style: t.text,
                 link: None,
             }],
-            StepKind::Terraform(tf) => vec![Piece {
-                text: tf.display(),
+            StepKind::Terraform(_) | StepKind::Confluent(_) => vec![Piece {
+                text: step.kind.display(self.values.as_ref()),
                 style: t.code_block,
                 link: None,
             }],
+            // A statement keeps its own line breaks; each line wraps on its own.
+            StepKind::FlinkSql(_) => Vec::new(),
         };
         for line in wrap(&body, inner) {
             self.card_row(line, border);
+        }
+        if let StepKind::FlinkSql(_) = &step.kind {
+            for sql_line in step.kind.display(self.values.as_ref()).lines() {
+                let piece = Piece {
+                    text: sql_line.to_string(),
+                    style: t.code_block,
+                    link: None,
+                };
+                for line in wrap(&[piece], inner) {
+                    self.card_row(line, border);
+                }
+            }
         }
         if let StepKind::Terraform(tf) = &step.kind {
             for (name, value) in &tf.vars {

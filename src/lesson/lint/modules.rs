@@ -102,7 +102,15 @@ impl Checker<'_, '_> {
                     self.spec(child);
                 }
             }
-            CheckKind::Env(_) | CheckKind::File(_) | CheckKind::Http(_) => {}
+            CheckKind::Env(_)
+            | CheckKind::File(_)
+            | CheckKind::Http(_)
+            | CheckKind::ConnectorStatus(_)
+            | CheckKind::FlinkStatement(_)
+            | CheckKind::SchemaSubject(_)
+            | CheckKind::TopicExists(_)
+            | CheckKind::ClusterReady
+            | CheckKind::ComputePoolReady => {}
         }
     }
 }

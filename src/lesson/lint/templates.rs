@@ -97,6 +97,19 @@ impl Collector<'_> {
                     self.template(t, pos, format!("`headers.{name}` of {what}"), true);
                 }
             }
+            CheckKind::ConnectorStatus(c) => {
+                self.template(&c.connector, pos, format!("`connector` of {what}"), false);
+            }
+            CheckKind::FlinkStatement(f) => {
+                self.template(&f.statement, pos, format!("`statement` of {what}"), false);
+            }
+            CheckKind::SchemaSubject(s) => {
+                self.template(&s.subject, pos, format!("`subject` of {what}"), false);
+            }
+            CheckKind::TopicExists(t) => {
+                self.template(&t.topic, pos, format!("`topic` of {what}"), false);
+            }
+            CheckKind::ClusterReady | CheckKind::ComputePoolReady => {}
             CheckKind::All(children) | CheckKind::Any(children) => {
                 for (i, child) in children.iter().enumerate() {
                     self.spec(child, &format!("check #{} in {what}", i + 1));
@@ -121,6 +134,18 @@ impl Collector<'_> {
             StepKind::Terraform(t) => {
                 for (name, v) in &t.vars {
                     self.template(v, pos, format!("`vars.{name}` of {what}"), true);
+                }
+            }
+            StepKind::FlinkSql(f) => {
+                self.template(&f.statement, pos, format!("`statement` of {what}"), false);
+                for (name, v) in &f.properties {
+                    self.template(v, pos, format!("`properties.{name}` of {what}"), false);
+                }
+            }
+            // A connection's API key travels only in the request body, never on screen.
+            StepKind::Confluent(c) => {
+                for (field, t) in c.action.templates() {
+                    self.template(t, pos, format!("`{field}` of {what}"), field == "api_key");
                 }
             }
         }
@@ -190,6 +215,7 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
+    check_context(course, &homes, &vars, &secrets, diags);
     for lesson in &course.lessons {
         let mut c = Collector {
             uses: Vec::new(),
@@ -211,7 +237,7 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
                     TemplateRef::Secret(name) if !u.secrets_ok => Some((
                         DiagnosticKind::SecretLiteral,
                         format!(
-                            "`{{{{ secrets.{name} }}}}` in {}: secrets may only appear in a shell step's `env` values, a terraform step's `vars` or an http check's `headers`, so they never reach a command line, a log or the screen; pass it as an environment variable (env = {{ NAME = \"{{{{ secrets.{name} }}}}\" }}) and use $NAME",
+                            "`{{{{ secrets.{name} }}}}` in {}: secrets may only appear in a shell step's `env` values, a terraform step's `vars`, an http check's `headers`, a Flink connection's `api_key` or the credentials of [confluent], so they never reach a command line, a log or the screen; pass it as an environment variable (env = {{ NAME = \"{{{{ secrets.{name} }}}}\" }}) and use $NAME",
                             u.place
                         ),
                     )),
@@ -231,6 +257,66 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
                 if let Some((kind, message)) = problem {
                     c.diags.push(Diagnostic::new(u.pos.clone(), kind, message));
                 }
+            }
+        }
+    }
+}
+
+/// The `[confluent]` table is rendered whenever a Confluent step or check runs, so only names
+/// are checked here: the order is the steps' business (a missing value says which is missing).
+fn check_context(
+    course: &Course,
+    homes: &BTreeMap<&str, Home<'_>>,
+    vars: &BTreeSet<&str>,
+    secrets: &BTreeSet<&str>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let pos = course
+        .confluent
+        .pos
+        .clone()
+        .unwrap_or_else(|| course.pos.clone());
+    for (field, t) in &course.confluent.fields {
+        let place = format!("`{}` of [confluent]", field.key());
+        for r in t.refs() {
+            let problem = match r {
+                TemplateRef::Var(name) if !vars.contains(name.as_str()) => Some((
+                    DiagnosticKind::UndeclaredName,
+                    format!(
+                        "`{{{{ vars.{name} }}}}` in {place}: course.toml declares no variable `{name}`; add a [[variables]] entry with name = \"{name}\""
+                    ),
+                )),
+                TemplateRef::Secret(name) if !field.is_credential() => Some((
+                    DiagnosticKind::SecretLiteral,
+                    format!(
+                        "`{{{{ secrets.{name} }}}}` in {place}: only the `*_api_key` and `*_api_secret` entries may name secrets; ids and URLs are shown on screen"
+                    ),
+                )),
+                TemplateRef::Secret(name) if !secrets.contains(name.as_str()) => Some((
+                    DiagnosticKind::UndeclaredName,
+                    format!(
+                        "`{{{{ secrets.{name} }}}}` in {place}: course.toml declares no secret `{name}`; add a [[secrets]] entry with name = \"{name}\""
+                    ),
+                )),
+                TemplateRef::Output { step, name } => match homes.get(step.as_str()) {
+                    None => Some((
+                        DiagnosticKind::UnknownOutput,
+                        format!(
+                            "`{{{{ outputs.{step}.{name} }}}}` in {place}: no step `{step}` exists in the course"
+                        ),
+                    )),
+                    Some(home) if !home.step.outputs.iter().any(|o| o == name) => Some((
+                        DiagnosticKind::UnknownOutput,
+                        format!(
+                            "`{{{{ outputs.{step}.{name} }}}}` in {place}: step `{step}` declares no output `{name}`; add `{name}` to its `outputs`"
+                        ),
+                    )),
+                    Some(_) => None,
+                },
+                _ => None,
+            };
+            if let Some((kind, message)) = problem {
+                diags.push(Diagnostic::new(pos.clone(), kind, message));
             }
         }
     }

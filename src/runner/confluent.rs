@@ -1,0 +1,173 @@
+//! [`ConfluentRunner`]: the Confluent step kinds (`flink_sql`, `confluent`) and check kinds
+//! (`connector_status`, `flink_statement`, `schema_subject`, `topic_exists`, `cluster_ready`,
+//! `compute_pool_ready`) on top of the [`ConfluentApi`] seam.
+//!
+//! Every call renders the course's `[confluent]` table into a [`Scope`] first, so ids created by
+//! earlier steps flow in; URLs configured in the settings win over the table (that is how tests
+//! and rehearsals point the guide at a stand-in).
+
+mod actions;
+mod checks;
+mod flink;
+mod scope;
+mod table;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::dispatch::WithSecrets;
+use super::outcome::{Observation, StepOutcome};
+use super::{LogSink, ProbeContext, StepRun, Values};
+use crate::backend::confluent::{ApiError, ApiErrorKind, ConfluentApi};
+use crate::lesson::{CheckKind, ConfluentContext, ConfluentStep, FlinkSqlStep};
+use crate::redact::Redactor;
+use crate::values::Secrets;
+
+pub use flink::statement_name;
+pub use scope::{ConfluentEndpoints, ResolvedScope};
+
+/// How often a `flink_sql` step asks for its statement's phase while it waits.
+pub const STATEMENT_POLL_INTERVAL_MS: u64 = 2_000;
+
+pub struct ConfluentRunner {
+    api: Arc<dyn ConfluentApi>,
+    context: ConfluentContext,
+    endpoints: ConfluentEndpoints,
+    redactor: Redactor,
+    /// When each connector was first seen FAILED in an unbroken run (flap tolerance).
+    failing_since: Mutex<HashMap<String, Instant>>,
+    /// The live secret store: checks read keys stored after their snapshot was taken.
+    secrets: Option<Secrets>,
+}
+
+impl ConfluentRunner {
+    pub fn new(
+        api: Arc<dyn ConfluentApi>,
+        context: ConfluentContext,
+        endpoints: ConfluentEndpoints,
+        redactor: Redactor,
+    ) -> Self {
+        Self {
+            api,
+            context,
+            endpoints,
+            redactor,
+            failing_since: Mutex::new(HashMap::new()),
+            secrets: None,
+        }
+    }
+
+    /// Fall back to the live secret store for keys the run's snapshot lacks (API keys that a
+    /// Terraform step stored, or the dispatcher restored from state, after it was taken).
+    pub fn with_secrets(self, secrets: Secrets) -> Self {
+        Self {
+            secrets: Some(secrets),
+            ..self
+        }
+    }
+
+    fn values(&self, values: &Values) -> Values {
+        match &self.secrets {
+            Some(secrets) => Arc::new(WithSecrets {
+                base: Arc::clone(values),
+                secrets: secrets.clone(),
+            }),
+            None => Arc::clone(values),
+        }
+    }
+
+    /// Secrets the `[confluent]` table names (API key secrets, often Terraform outputs).
+    pub fn secret_names(&self) -> Vec<String> {
+        self.context
+            .fields
+            .values()
+            .flat_map(|t| t.secret_names())
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn scope(&self, values: &dyn crate::lesson::template::TemplateContext) -> ResolvedScope {
+        let resolved = scope::resolve(&self.context, &self.endpoints, values);
+        for key in resolved.scope.keys.values() {
+            self.redactor.add_basic_auth(&key.key, &key.secret);
+        }
+        resolved
+    }
+
+    /// Probe one Confluent check kind; `None` when `kind` is not one of them.
+    pub async fn probe(&self, kind: &CheckKind, ctx: &ProbeContext) -> Option<Observation> {
+        let values = self.values(&ctx.values);
+        let resolved = self.scope(values.as_ref());
+        let values = values.as_ref();
+        let api = self.api.as_ref();
+        Some(match kind {
+            CheckKind::ConnectorStatus(c) => {
+                let tracker = FlapTracker {
+                    since: &self.failing_since,
+                };
+                checks::connector_status(api, &resolved, c, values, &tracker).await
+            }
+            CheckKind::FlinkStatement(c) => {
+                checks::flink_statement(api, &resolved, c, values).await
+            }
+            CheckKind::SchemaSubject(c) => checks::schema_subject(api, &resolved, c, values).await,
+            CheckKind::TopicExists(c) => checks::topic_exists(api, &resolved, c, values).await,
+            CheckKind::ClusterReady => checks::cluster_ready(api, &resolved).await,
+            CheckKind::ComputePoolReady => checks::compute_pool_ready(api, &resolved).await,
+            _ => return None,
+        })
+    }
+
+    pub async fn execute_flink(
+        &self,
+        run: &StepRun,
+        step: &FlinkSqlStep,
+        log: &LogSink,
+        cancel: CancellationToken,
+    ) -> StepOutcome {
+        let resolved = self.scope(self.values(&run.values).as_ref());
+        flink::execute(self.api.as_ref(), &resolved, run, step, log, cancel).await
+    }
+
+    pub async fn execute_action(
+        &self,
+        run: &StepRun,
+        step: &ConfluentStep,
+        log: &LogSink,
+    ) -> StepOutcome {
+        let resolved = self.scope(self.values(&run.values).as_ref());
+        actions::execute(self.api.as_ref(), &resolved, run, step, log).await
+    }
+}
+
+/// Remembers how long a connector has been FAILED without a break.
+pub(crate) struct FlapTracker<'a> {
+    since: &'a Mutex<HashMap<String, Instant>>,
+}
+
+impl FlapTracker<'_> {
+    /// Seconds the connector has been failing, counting this observation.
+    fn failing_for(&self, key: &str) -> std::time::Duration {
+        let mut map = self.since.lock().unwrap_or_else(PoisonError::into_inner);
+        let first = *map.entry(key.to_string()).or_insert_with(Instant::now);
+        Instant::now().saturating_duration_since(first)
+    }
+
+    fn recovered(&self, key: &str) {
+        let mut map = self.since.lock().unwrap_or_else(PoisonError::into_inner);
+        map.remove(key);
+    }
+}
+
+/// An API error as the participant reads it, with the reason a scope field is missing.
+pub(crate) fn explain(err: &ApiError, resolved: &ResolvedScope) -> String {
+    if let ApiErrorKind::MissingScope(field) = err.kind
+        && let Some(why) = resolved.unresolved.get(field)
+    {
+        return format!("`{field}` of [confluent] is not known yet: {why}");
+    }
+    err.to_string()
+}

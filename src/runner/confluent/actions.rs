@@ -1,0 +1,123 @@
+//! The `confluent` step: one named API action, shown before it runs, idempotent on re-run.
+
+use std::collections::BTreeMap;
+
+use super::{ResolvedScope, explain};
+use crate::backend::confluent::{ConfluentApi, NewFlinkConnection, TagTarget};
+use crate::lesson::template::Template;
+use crate::lesson::{ConfluentAction, ConfluentStep, TagTargetSpec};
+use crate::runner::outcome::{LogStream, StepOutcome};
+use crate::runner::{LogSink, StepRun};
+
+fn failed(message: impl Into<String>) -> StepOutcome {
+    StepOutcome::Failed {
+        message: message.into(),
+        exit_code: None,
+    }
+}
+
+pub(super) async fn execute(
+    api: &dyn ConfluentApi,
+    resolved: &ResolvedScope,
+    run: &StepRun,
+    step: &ConfluentStep,
+    log: &LogSink,
+) -> StepOutcome {
+    let values = run.values.as_ref();
+    log.send(LogStream::Guide, &step.action.display(values));
+    let render = |t: &Template| {
+        t.render(values)
+            .map_err(|e| format!("{}: {e}", t.display(values)))
+    };
+    let scope = &resolved.scope;
+    let result: Result<String, String> = async {
+        match &step.action {
+            ConfluentAction::PauseConnector { connector } => {
+                let name = render(connector)?;
+                api.pause_connector(scope, &name)
+                    .await
+                    .map_err(|e| explain(&e, resolved))?;
+                Ok(format!(
+                    "asked {name} to pause; Confluent applies it within a few seconds"
+                ))
+            }
+            ConfluentAction::ResumeConnector { connector } => {
+                let name = render(connector)?;
+                api.resume_connector(scope, &name)
+                    .await
+                    .map_err(|e| explain(&e, resolved))?;
+                Ok(format!(
+                    "asked {name} to resume; Confluent applies it within a few seconds"
+                ))
+            }
+            ConfluentAction::CreateFlinkConnection {
+                name,
+                connection_type,
+                endpoint,
+                api_key,
+            } => {
+                let name = render(name)?;
+                if let Some(found) = api
+                    .flink_connection(scope, &name)
+                    .await
+                    .map_err(|e| explain(&e, resolved))?
+                {
+                    return Ok(format!(
+                        "connection {name} already exists ({} at {}); kept as it is",
+                        found.connection_type, found.endpoint
+                    ));
+                }
+                let connection = NewFlinkConnection {
+                    name: name.clone(),
+                    connection_type: connection_type.clone(),
+                    endpoint: render(endpoint)?,
+                    api_key: render(api_key)?,
+                };
+                log.redactor().add(&connection.api_key);
+                api.create_flink_connection(scope, &connection)
+                    .await
+                    .map_err(|e| explain(&e, resolved))?;
+                Ok(format!("created connection {name}"))
+            }
+            ConfluentAction::Tag { tag, target } => {
+                let target = match target {
+                    TagTargetSpec::Topic(t) => TagTarget::Topic(render(t)?),
+                    TagTargetSpec::Subject(s) => TagTarget::Subject(render(s)?),
+                };
+                api.tag(scope, tag, &target)
+                    .await
+                    .map_err(|e| explain(&e, resolved))?;
+                let what = match &target {
+                    TagTarget::Topic(t) => format!("topic {t}"),
+                    TagTarget::Subject(s) => format!("subject {s}"),
+                };
+                Ok(format!(
+                    "tagged {what} with {tag} (the catalog shows it after a few seconds)"
+                ))
+            }
+            ConfluentAction::DeleteStatement { statement } => {
+                let name = render(statement)?;
+                match api.delete_statement(scope, &name).await {
+                    Ok(()) => Ok(format!("deleted statement {name}")),
+                    Err(e) if e.is_gone() => Ok(format!("statement {name} was already gone")),
+                    Err(e) => Err(explain(&e, resolved)),
+                }
+            }
+        }
+    }
+    .await;
+    match result {
+        Ok(done) => {
+            log.send(LogStream::Stdout, &done);
+            if let Some(extra) = run.outputs.first() {
+                return failed(format!(
+                    "step declares output `{extra}`, but a confluent step provides none"
+                ));
+            }
+            StepOutcome::Succeeded {
+                outputs: BTreeMap::new(),
+            }
+        }
+        Err(message) => failed(message),
+    }
+}
