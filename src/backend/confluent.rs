@@ -279,6 +279,14 @@ pub trait ConfluentApi: Send + Sync {
         scope: &'a Scope,
     ) -> BoxFuture<'a, Result<Vec<ConnectorSummary>, ApiError>>;
 
+    /// Create a managed connector (`config` is the flat string map, `connector.class` included).
+    fn create_connector<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        config: &'a BTreeMap<String, String>,
+    ) -> BoxFuture<'a, Result<(), ApiError>>;
+
     fn pause_connector<'a>(
         &'a self,
         scope: &'a Scope,

@@ -149,6 +149,12 @@ pub struct ConfluentStep {
 
 #[derive(Debug, Clone)]
 pub enum ConfluentAction {
+    /// Validate a connector's configuration, then create it (kept when it already exists).
+    CreateConnector {
+        connector: Template,
+        /// The flat configuration; values may name secrets (passwords travel only in the body).
+        config: BTreeMap<String, Template>,
+    },
     PauseConnector {
         connector: Template,
     },
@@ -177,6 +183,7 @@ pub enum ConfluentAction {
 impl ConfluentAction {
     pub fn name(&self) -> &'static str {
         match self {
+            ConfluentAction::CreateConnector { .. } => "create_connector",
             ConfluentAction::PauseConnector { .. } => "pause_connector",
             ConfluentAction::ResumeConnector { .. } => "resume_connector",
             ConfluentAction::CreateFlinkConnection { .. } => "create_flink_connection",
@@ -187,11 +194,22 @@ impl ConfluentAction {
 
     /// What the participant reads before the action runs (secrets masked).
     pub fn display(&self, values: &dyn TemplateContext) -> String {
-        let mut fields: Vec<String> = self
-            .templates()
-            .into_iter()
-            .map(|(field, t)| format!("{field}={}", t.display(values)))
-            .collect();
+        let mut fields: Vec<String> = match self {
+            ConfluentAction::CreateConnector { connector, config } => {
+                let mut lines = vec![format!("connector={}", connector.display(values))];
+                lines.extend(
+                    config
+                        .iter()
+                        .map(|(k, t)| format!("\n  {k} = {}", t.display(values))),
+                );
+                lines
+            }
+            _ => self
+                .templates()
+                .into_iter()
+                .map(|(field, t)| format!("{field}={}", t.display(values)))
+                .collect(),
+        };
         match self {
             ConfluentAction::Tag { tag, .. } => fields.push(format!("tag={tag}")),
             ConfluentAction::CreateFlinkConnection {
@@ -207,6 +225,11 @@ impl ConfluentAction {
     /// Every template the action renders, with the field it came from.
     pub fn templates(&self) -> Vec<(&'static str, &Template)> {
         match self {
+            ConfluentAction::CreateConnector { connector, config } => {
+                let mut all = vec![("connector", connector)];
+                all.extend(config.values().map(|t| ("config", t)));
+                all
+            }
             ConfluentAction::PauseConnector { connector }
             | ConfluentAction::ResumeConnector { connector } => vec![("connector", connector)],
             ConfluentAction::CreateFlinkConnection {

@@ -244,18 +244,18 @@ impl Builder<'_> {
                 style: t.text,
                 link: None,
             }],
-            StepKind::Terraform(_) | StepKind::Confluent(_) => vec![Piece {
+            StepKind::Terraform(_) => vec![Piece {
                 text: step.kind.display(self.values.as_ref()),
                 style: t.code_block,
                 link: None,
             }],
-            // A statement keeps its own line breaks; each line wraps on its own.
-            StepKind::FlinkSql(_) => Vec::new(),
+            // Statements and connector configs keep their line breaks; each line wraps alone.
+            StepKind::FlinkSql(_) | StepKind::Confluent(_) => Vec::new(),
         };
         for line in wrap(&body, inner) {
             self.card_row(line, border);
         }
-        if let StepKind::FlinkSql(_) = &step.kind {
+        if let StepKind::FlinkSql(_) | StepKind::Confluent(_) = &step.kind {
             for sql_line in step.kind.display(self.values.as_ref()).lines() {
                 let piece = Piece {
                     text: sql_line.to_string(),

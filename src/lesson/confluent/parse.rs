@@ -31,6 +31,7 @@ pub(crate) const CONFLUENT_KEYS: &[&str] = &[
     "topic",
     "subject",
     "statement",
+    "config",
 ];
 pub(crate) const CONNECTOR_STATUS_KEYS: &[&str] = &["connector", "expect", "flap_tolerance"];
 pub(crate) const FLINK_STATEMENT_KEYS: &[&str] = &["statement", "expect"];
@@ -39,6 +40,7 @@ pub(crate) const TOPIC_EXISTS_KEYS: &[&str] = &["topic", "min_partitions"];
 pub(crate) const NO_KEYS: &[&str] = &[];
 
 const ACTIONS: &[&str] = &[
+    "create_connector",
     "pause_connector",
     "resume_connector",
     "create_flink_connection",
@@ -296,6 +298,7 @@ struct ConfluentRaw {
     topic: Option<Spanned<String>>,
     subject: Option<Spanned<String>>,
     statement: Option<Spanned<String>>,
+    config: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
 }
 
 impl ConfluentRaw {
@@ -320,6 +323,7 @@ impl ConfluentRaw {
 /// The keys each action needs (and the only ones it accepts besides `action`).
 fn action_keys(action: &str) -> (&'static [&'static str], &'static [&'static str]) {
     match action {
+        "create_connector" => (&["connector"], &[]),
         "pause_connector" | "resume_connector" => (&["connector"], &[]),
         "create_flink_connection" => (&["name", "connection_type", "endpoint", "api_key"], &[]),
         "tag" => (&["tag"], &["topic", "subject"]),
@@ -372,6 +376,25 @@ pub(crate) fn confluent_body(
             ));
         }
     }
+    let wants_config = action == "create_connector";
+    match (&raw.config, wants_config) {
+        (Some(c), false) => diags.push(Diagnostic::new(
+            body.pos(c.span().start),
+            DiagnosticKind::UnknownKey,
+            format!("`config` does not apply to action `{action}` ({what})"),
+        )),
+        (None, true) => diags.push(Diagnostic::new(
+            pos.clone(),
+            DiagnosticKind::MissingKey,
+            format!("{what} (action `{action}`) is missing `config`; add a `[config]` table with `\"connector.class\" = \"...\"` and the connector's settings"),
+        )),
+        (Some(c), true) if !c.get_ref().contains_key("connector.class") => diags.push(Diagnostic::new(
+            body.pos(c.span().start),
+            DiagnosticKind::MissingKey,
+            format!("`config` of {what} has no `connector.class`; name the plugin, e.g. \"connector.class\" = \"PostgresCdcSourceV2\""),
+        )),
+        _ => {}
+    }
     if !either.is_empty() && either.iter().filter(|k| get(k).is_some()).count() != 1 {
         diags.push(Diagnostic::new(
             pos.clone(),
@@ -387,6 +410,23 @@ pub(crate) fn confluent_body(
     }
     let mut t = |key: &str| get(key).and_then(|v| template(body, v, key, what, diags));
     let action = match action {
+        "create_connector" => {
+            let connector = t("connector")?;
+            let mut config = BTreeMap::new();
+            for (key, value) in raw
+                .config
+                .as_ref()
+                .map(|c| c.get_ref().iter())
+                .into_iter()
+                .flatten()
+            {
+                let field = format!("config.{key}");
+                if let Some(t) = template(body, value, &field, what, diags) {
+                    config.insert(key.clone(), t);
+                }
+            }
+            ConfluentAction::CreateConnector { connector, config }
+        }
         "pause_connector" => ConfluentAction::PauseConnector {
             connector: t("connector")?,
         },

@@ -142,10 +142,12 @@ impl Collector<'_> {
                     self.template(v, pos, format!("`properties.{name}` of {what}"), false);
                 }
             }
-            // A connection's API key travels only in the request body, never on screen.
+            // A connection's API key and a connector's config travel only in the request body;
+            // on screen they are masked.
             StepKind::Confluent(c) => {
                 for (field, t) in c.action.templates() {
-                    self.template(t, pos, format!("`{field}` of {what}"), field == "api_key");
+                    let secrets_ok = field == "api_key" || field == "config";
+                    self.template(t, pos, format!("`{field}` of {what}"), secrets_ok);
                 }
             }
         }

@@ -32,6 +32,45 @@ pub(super) async fn execute(
     let scope = &resolved.scope;
     let result: Result<String, String> = async {
         match &step.action {
+            ConfluentAction::CreateConnector { connector, config } => {
+                let name = render(connector)?;
+                match api.connector_status(scope, &name).await {
+                    Ok(status) => {
+                        return Ok(format!(
+                            "connector {name} already exists ({}); kept as it is",
+                            status.state
+                        ));
+                    }
+                    Err(e) if e.is_gone() => {}
+                    Err(e) => return Err(explain(&e, resolved)),
+                }
+                let mut rendered = BTreeMap::new();
+                for (key, t) in config {
+                    let value = render(t)?;
+                    if t.has_secret() {
+                        log.redactor().add(&value);
+                    }
+                    rendered.insert(key.clone(), value);
+                }
+                rendered.entry("name".to_string()).or_insert_with(|| name.clone());
+                let validation = api
+                    .validate_connector_config(scope, &rendered)
+                    .await
+                    .map_err(|e| explain(&e, resolved))?;
+                if validation.error_count > 0 {
+                    for error in &validation.errors {
+                        log.send(LogStream::Stderr, error);
+                    }
+                    return Err(format!(
+                        "Confluent rejected the configuration of {name} ({} error(s), listed above); fix them and press Retry",
+                        validation.error_count
+                    ));
+                }
+                api.create_connector(scope, &name, &rendered)
+                    .await
+                    .map_err(|e| explain(&e, resolved))?;
+                Ok(format!("created connector {name}; it provisions for a while before it runs"))
+            }
             ConfluentAction::PauseConnector { connector } => {
                 let name = render(connector)?;
                 api.pause_connector(scope, &name)
