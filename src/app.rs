@@ -3,6 +3,7 @@
 //! Sources (input, task results, ticks, signals) become `Action`s; `update` changes the model
 //! and returns effects; this loop performs them and draws at most once per frame budget.
 
+pub mod editor;
 pub mod keymap;
 pub mod model;
 pub mod provision;
@@ -19,6 +20,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::cli::{CliError, Exit, TuiArgs};
 use crate::config::{EnvLookup, Overrides};
 use crate::engine::Msg;
+use crate::runner::confluent::edited_statement_path;
 use crate::tasks::{TaskEvent, TaskManager};
 use crate::tui::{TerminalGuard, copy_to_clipboard};
 use crate::ui::theme::Theme;
@@ -81,6 +83,7 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
 
     let mut tasks: Option<TaskManager> = None;
     let mut task_rx: Option<mpsc::Receiver<TaskEvent>> = None;
+    let mut edits: Vec<EditRequest> = Vec::new();
     if !args.new
         && let Some(mut opened) = ws.open_current()?
     {
@@ -104,18 +107,11 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
                 effects,
             },
         );
-        perform(&mut model, fx, ws, &mut tasks, &mut task_rx)?;
+        perform(&mut model, fx, ws, &mut tasks, &mut task_rx, &mut edits)?;
     }
 
     let (input_tx, mut input_rx) = mpsc::channel::<TermEvent>(INPUT_CHANNEL_LEN);
-    let input = tokio::spawn(async move {
-        let mut events = EventStream::new();
-        while let Some(Ok(event)) = events.next().await {
-            if input_tx.send(event).await.is_err() {
-                break;
-            }
-        }
-    });
+    let mut input = spawn_input(input_tx.clone());
     let mut tick = tokio::time::interval(Duration::from_millis(TICK_INTERVAL_MS));
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut terminate = signal(tokio::signal::unix::SignalKind::terminate());
@@ -151,7 +147,28 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
         }
         for action in actions {
             let fx = update(&mut model, action);
-            perform(&mut model, fx, ws, &mut tasks, &mut task_rx)?;
+            perform(&mut model, fx, ws, &mut tasks, &mut task_rx, &mut edits)?;
+        }
+        for request in edits.drain(..) {
+            // The editor owns the terminal meanwhile: no key may reach the guide.
+            input.abort();
+            crate::tui::restore();
+            let result = editor::seed_file(&request.path, &request.seed)
+                .and_then(|()| editor::run_editor(&editor::editor_command(env), &request.path));
+            guard.resume().map_err(CliError::Terminal)?;
+            input = spawn_input(input_tx.clone());
+            match result {
+                Ok(()) => model.notify(
+                    format!(
+                        "saved your version of step `{}`; run it to submit (delete {} to go back)",
+                        request.step,
+                        request.path.display()
+                    ),
+                    false,
+                ),
+                Err(e) => model.notify(e.to_string(), true),
+            }
+            model.dirty = true;
         }
         if model.quit {
             break;
@@ -205,6 +222,24 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
     Ok(Exit::Success)
 }
 
+/// A statement the participant asked to edit, handled by the loop (it owns the terminal).
+struct EditRequest {
+    path: std::path::PathBuf,
+    seed: String,
+    step: String,
+}
+
+fn spawn_input(tx: mpsc::Sender<TermEvent>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        while let Some(Ok(event)) = events.next().await {
+            if tx.send(event).await.is_err() {
+                break;
+            }
+        }
+    })
+}
+
 fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {
     // Without a handler the default action applies; that only loses the graceful path.
     tokio::signal::unix::signal(kind)
@@ -247,6 +282,7 @@ fn perform(
     ws: &Workspace,
     tasks: &mut Option<TaskManager>,
     task_rx: &mut Option<mpsc::Receiver<TaskEvent>>,
+    edits: &mut Vec<EditRequest>,
 ) -> Result<(), CliError> {
     let mut engine_effects = Vec::new();
     for effect in effects {
@@ -260,6 +296,16 @@ fn perform(
                 }
             }
             AppEffect::Quit => model.quit = true,
+            AppEffect::EditStatement {
+                run,
+                lesson,
+                step,
+                original,
+            } => edits.push(EditRequest {
+                path: edited_statement_path(&ws.work_dir(&run), &lesson, &step),
+                seed: original,
+                step,
+            }),
             AppEffect::ForceUnlock { module, lock_id } => match tasks.as_mut() {
                 Some(manager) => manager.force_unlock(module, lock_id),
                 None => model.notify("no run is open", true),
@@ -289,7 +335,7 @@ fn perform(
                         effects,
                     },
                 );
-                perform(model, fx, ws, tasks, task_rx)?;
+                perform(model, fx, ws, tasks, task_rx, edits)?;
             }
         }
     }

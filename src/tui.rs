@@ -65,6 +65,20 @@ impl TerminalGuard {
     }
 }
 
+impl TerminalGuard {
+    /// Take the terminal back after handing it to another program (an editor).
+    pub fn resume(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            cursor::Hide
+        )?;
+        self.terminal.clear()
+    }
+}
+
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         restore();

@@ -38,6 +38,8 @@ pub enum Intent {
     Recheck,
     CancelStep,
     CopyCommand,
+    /// A Flink SQL step: open its statement in the participant's editor before running it.
+    EditStatement,
     CopyBlock(u8),
     NextLesson,
     PrevLesson,
@@ -162,6 +164,13 @@ pub const BINDINGS: &[Binding] = &[
         intent: Intent::CopyCommand,
         hint: Some("copy"),
         help: "Copy the selected step's command to the clipboard (OSC 52)",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('e')],
+        intent: Intent::EditStatement,
+        hint: None,
+        help: "Edit a Flink SQL statement in $EDITOR; the next run submits it",
     },
     Binding {
         modes: LESSON,

@@ -51,6 +51,14 @@ pub enum AppEffect {
     },
     /// Put text on the clipboard with OSC 52.
     Copy(String),
+    /// Open a Flink SQL step's statement in the participant's editor (the terminal is handed
+    /// over while it runs); `original` seeds the file the first time.
+    EditStatement {
+        run: String,
+        lesson: String,
+        step: String,
+        original: String,
+    },
     Quit,
 }
 
@@ -423,6 +431,27 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
             if let Some(m) = step_msg(|lesson, step| Msg::CancelStep { lesson, step }) {
                 engine(model, m, fx);
             }
+        }
+        Intent::EditStatement => {
+            let Some(step) = selected else { return };
+            let StepKind::FlinkSql(flink) = &step.kind else {
+                model.notify("only Flink SQL steps have a statement to edit", false);
+                return;
+            };
+            let Some(run) = model.run.as_ref() else {
+                model.notify("start the workshop first; edits belong to a run", false);
+                return;
+            };
+            if model.step_state(&lesson_id, &step.id) == crate::engine::StepState::Running {
+                model.notify("the step is running; stop it (x) before editing", false);
+                return;
+            }
+            fx.push(AppEffect::EditStatement {
+                run: run.id.clone(),
+                lesson: lesson_id.clone(),
+                step: step.id.clone(),
+                original: flink.statement.raw().trim().to_string(),
+            });
         }
         Intent::CopyCommand => {
             let Some(step) = selected else { return };

@@ -26,7 +26,7 @@ use crate::lesson::{CheckKind, ConfluentContext, ConfluentStep, FlinkSqlStep};
 use crate::redact::Redactor;
 use crate::values::Secrets;
 
-pub use flink::statement_name;
+pub use flink::{edited_statement_path, statement_name};
 pub use scope::{ConfluentEndpoints, ResolvedScope};
 
 /// How often a `flink_sql` step asks for its statement's phase while it waits.

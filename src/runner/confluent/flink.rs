@@ -2,6 +2,7 @@
 //! a bounded query's results and a failed statement's exceptions.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -9,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::checks::first_line;
 use super::{ResolvedScope, STATEMENT_POLL_INTERVAL_MS, explain, table};
 use crate::backend::confluent::{ApiErrorKind, ConfluentApi, NewStatement, ResultRow, Statement};
+use crate::lesson::template::Template;
 use crate::lesson::{FlinkSqlStep, FlinkWait};
 use crate::runner::outcome::{LogStream, StepOutcome};
 use crate::runner::{LogSink, StepRun};
@@ -57,6 +59,42 @@ pub fn statement_name(lesson: &str, step: &str, sql: &str) -> String {
     format!("cdcw-{middle}-{hash}")
 }
 
+/// Where the participant's edited version of a step's statement lives, inside the run's work
+/// dir: it survives restarts, and deleting it goes back to the lesson's statement.
+pub fn edited_statement_path(work_dir: &Path, lesson: &str, step: &str) -> PathBuf {
+    work_dir
+        .join("edits")
+        .join(lesson)
+        .join(format!("{step}.sql"))
+}
+
+/// The statement to submit: the participant's edit when there is one, else the lesson's.
+fn statement_template(
+    run: &StepRun,
+    step: &FlinkSqlStep,
+    log: &LogSink,
+) -> Result<Template, String> {
+    let path = edited_statement_path(&run.work_dir, &run.lesson, &run.step);
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => {
+            log.send(
+                LogStream::Guide,
+                &format!(
+                    "using your edited statement ({}; delete it to go back to the lesson's)",
+                    path.display()
+                ),
+            );
+            Template::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        Ok(_) => Ok(step.statement.clone()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(step.statement.clone()),
+        Err(e) => Err(format!(
+            "cannot read your edited statement {}: {e}",
+            path.display()
+        )),
+    }
+}
+
 fn failed(message: impl Into<String>) -> StepOutcome {
     StepOutcome::Failed {
         message: message.into(),
@@ -85,7 +123,11 @@ pub(super) async fn execute(
     cancel: CancellationToken,
 ) -> StepOutcome {
     let values = run.values.as_ref();
-    let sql = match step.statement.render(values) {
+    let statement = match statement_template(run, step, log) {
+        Ok(t) => t,
+        Err(message) => return failed(message),
+    };
+    let sql = match statement.render(values) {
         Ok(s) => s.trim().to_string(),
         Err(e) => return failed(format!("the statement cannot be written yet: {e}")),
     };
