@@ -170,7 +170,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('e')],
         intent: Intent::EditStatement,
         hint: None,
-        help: "Edit a Flink SQL statement in $EDITOR; the next run submits it",
+        help: "Edit a Flink SQL statement in $EDITOR before running it",
     },
     Binding {
         modes: LESSON,
