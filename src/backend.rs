@@ -1,4 +1,5 @@
 //! Real systems behind small interfaces. Knows nothing of the app or the UI.
 
 pub mod confluent;
+pub mod sql;
 pub mod terraform;

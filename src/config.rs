@@ -293,6 +293,7 @@ mod tests {
             }],
             secrets: vec![],
             confluent: Default::default(),
+            databases: vec![],
             pos: SourcePos::new("course.toml", 1),
         }
     }

@@ -1,9 +1,10 @@
 //! Lessons: the course model, its parser and its lint. Pure data; no tokio, no ratatui.
 
-mod block;
+pub(crate) mod block;
 mod check_spec;
 pub mod confluent;
 pub mod course;
+pub mod database;
 pub mod lint;
 pub mod model;
 pub mod parse;
@@ -20,6 +21,7 @@ pub use confluent::{
     FlinkSqlStep, FlinkStatementCheck, FlinkWait, SchemaSubjectCheck, TagTargetSpec,
     TopicExistsCheck,
 };
+pub use database::{DatabaseDecl, DbEngine, SqlRowsCheck, SqlStep, TlsMode};
 pub use model::*;
 
 use crate::lesson::source::LessonSource;

@@ -12,6 +12,8 @@ pub mod human;
 pub mod outcome;
 pub mod probe;
 pub mod process;
+pub mod sql;
+pub mod table;
 pub mod terraform;
 
 use std::path::PathBuf;

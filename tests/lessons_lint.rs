@@ -73,6 +73,7 @@ fn fixture_course_loads() {
                     StepKind::Terraform(_) => "step:terraform",
                     StepKind::FlinkSql(_) => "step:flink_sql",
                     StepKind::Confluent(_) => "step:confluent",
+                    StepKind::Sql(_) => "step:sql",
                 },
                 Block::Check(c) => {
                     count_spec(&c.spec, &mut specs);

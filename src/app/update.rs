@@ -464,9 +464,9 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
                         false,
                     );
                 }
-                StepKind::FlinkSql(_) => {
+                StepKind::FlinkSql(_) | StepKind::Sql(_) => {
                     fx.push(AppEffect::Copy(kind_display(model, &step.kind)));
-                    model.notify("statement copied: paste it into the Flink SQL workspace or shell", false);
+                    model.notify("statement copied (it runs through the guide's own connection)", false);
                 }
                 StepKind::Manual(_) | StepKind::Confluent(_) => {
                     model.notify("this step has no command to copy", false);

@@ -98,6 +98,7 @@ fn course(lessons: Vec<Lesson>) -> Arc<Course> {
         variables: vec![],
         secrets: vec![],
         confluent: Default::default(),
+        databases: vec![],
         pos: pos(),
     })
 }

@@ -23,9 +23,16 @@ use super::{
     SourcePos, Step, StepKind, TerraformAction, TerraformStep,
 };
 
-pub(crate) const STEP_KINDS: &[&str] = &["shell", "manual", "terraform", "flink_sql", "confluent"];
+pub(crate) const STEP_KINDS: &[&str] = &[
+    "shell",
+    "manual",
+    "terraform",
+    "flink_sql",
+    "confluent",
+    "sql",
+];
 /// Step kinds of the full format that this version does not run yet.
-const FUTURE_STEP_KINDS: &[&str] = &["sql"];
+const FUTURE_STEP_KINDS: &[&str] = &[];
 const STEP_COMMON: &[&str] = &["id", "title", "kind", "outputs", "timeout", "estimate"];
 const SHELL_KEYS: &[&str] = &["command", "cwd", "env"];
 const MANUAL_KEYS: &[&str] = &["confirm"];
@@ -175,6 +182,7 @@ fn kind_fields(kind: &str) -> Option<&'static [&'static str]> {
         "terraform" => Some(TERRAFORM_KEYS),
         "flink_sql" => Some(confluent::FLINK_SQL_KEYS),
         "confluent" => Some(confluent::CONFLUENT_KEYS),
+        "sql" => Some(super::database::parse::SQL_KEYS),
         _ => None,
     }
 }
@@ -262,6 +270,7 @@ fn step_body(
         "terraform" => return terraform_body(body, table, span, what, pos, diags),
         "flink_sql" => return confluent::flink_sql_body(body, table, span, what, pos, diags),
         "confluent" => return confluent::confluent_body(body, table, span, what, pos, diags),
+        "sql" => return super::database::parse::sql_body(body, table, span, what, pos, diags),
         _ => {}
     }
     let raw: ShellRaw = from_table(table, span)

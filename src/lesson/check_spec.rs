@@ -29,6 +29,7 @@ pub(crate) const CHECK_KINDS: &[&str] = &[
     "topic_exists",
     "cluster_ready",
     "compute_pool_ready",
+    "sql_rows",
     "all",
     "any",
 ];
@@ -50,7 +51,6 @@ const COMPOSITE_KEYS: &[&str] = &["checks"];
 /// Check kinds that later versions add; named so the error can say "not yet" instead of "typo".
 const FUTURE_CHECK_KINDS: &[&str] = &[
     "topic_messages",
-    "sql_rows",
     "object_store",
     "warehouse_rows",
     "no_leftovers",
@@ -70,6 +70,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
         "http" => HTTP_KEYS,
         "terraform_output" => TERRAFORM_OUTPUT_KEYS,
         "all" | "any" => COMPOSITE_KEYS,
+        "sql_rows" => super::database::parse::SQL_ROWS_KEYS,
         other => return super::confluent::parse::check_keys(other),
     })
 }
@@ -212,6 +213,9 @@ pub(crate) fn parse_spec(
                     CheckKind::Any(c)
                 }
             })
+        }
+        "sql_rows" => {
+            super::database::parse::sql_rows_body(body, table, span.clone(), what, &pos, diags)
         }
         other => {
             super::confluent::parse::check_body(body, other, table, span.clone(), what, &pos, diags)

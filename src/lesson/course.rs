@@ -29,6 +29,7 @@ const TOP_KEYS: &[&str] = &[
     "variables",
     "secrets",
     "confluent",
+    "databases",
     "tracks",
 ];
 const VARIABLE_KEYS: &[&str] = &["name", "default", "description"];
@@ -190,6 +191,10 @@ fn parse_manifest(
         .remove("confluent")
         .map(|value| super::confluent::parse::context(&body, value, diags))
         .unwrap_or_default();
+    let databases = table
+        .remove("databases")
+        .map(|value| super::database::parse::databases(&body, value, diags))
+        .unwrap_or_default();
     let pos1 = SourcePos::new(file, 1);
     let raw: CourseRaw = from_table(table, 0..0)
         .map_err(|e| diags.push(body.de_error(&e, what, &pos1)))
@@ -299,6 +304,7 @@ fn parse_manifest(
             variables,
             secrets,
             confluent,
+            databases,
             pos: pos1,
         },
         refs,

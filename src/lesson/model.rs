@@ -13,6 +13,7 @@ use super::confluent::{
     ConfluentContext, ConfluentStep, ConnectorStatusCheck, FlinkSqlStep, FlinkStatementCheck,
     SchemaSubjectCheck, TopicExistsCheck,
 };
+use super::database::{DatabaseDecl, SqlRowsCheck, SqlStep};
 use super::template::{Template, TemplateContext};
 
 /// Where an element was written: a path relative to the lessons root and a 1-based line.
@@ -53,6 +54,8 @@ pub struct Course {
     pub secrets: Vec<SecretDecl>,
     /// Where Confluent calls go and as whom (`[confluent]`); empty when the course has none.
     pub confluent: ConfluentContext,
+    /// Source databases lessons name in `sql` steps and `sql_rows` checks (`[databases.*]`).
+    pub databases: Vec<DatabaseDecl>,
     pub pos: SourcePos,
 }
 
@@ -251,6 +254,7 @@ pub enum StepKind {
     Terraform(TerraformStep),
     FlinkSql(FlinkSqlStep),
     Confluent(ConfluentStep),
+    Sql(SqlStep),
 }
 
 impl StepKind {
@@ -261,6 +265,7 @@ impl StepKind {
             StepKind::Terraform(_) => "terraform",
             StepKind::FlinkSql(_) => "flink_sql",
             StepKind::Confluent(_) => "confluent",
+            StepKind::Sql(_) => "sql",
         }
     }
 
@@ -273,6 +278,7 @@ impl StepKind {
             StepKind::Terraform(t) => t.display(),
             StepKind::FlinkSql(f) => f.statement.display(values).trim().to_string(),
             StepKind::Confluent(c) => c.action.display(values),
+            StepKind::Sql(s) => s.statement.display(values).trim().to_string(),
         }
     }
 }
@@ -366,6 +372,7 @@ pub enum CheckKind {
     ClusterReady,
     /// The course's Flink compute pool is PROVISIONED.
     ComputePoolReady,
+    SqlRows(SqlRowsCheck),
     All(Vec<CheckSpec>),
     Any(Vec<CheckSpec>),
 }
@@ -383,6 +390,7 @@ impl CheckKind {
             CheckKind::TopicExists(_) => "topic_exists",
             CheckKind::ClusterReady => "cluster_ready",
             CheckKind::ComputePoolReady => "compute_pool_ready",
+            CheckKind::SqlRows(_) => "sql_rows",
             CheckKind::All(_) => "all",
             CheckKind::Any(_) => "any",
         }

@@ -10,7 +10,6 @@ mod actions;
 mod checks;
 mod flink;
 mod scope;
-mod table;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

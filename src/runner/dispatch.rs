@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::confluent::ConfluentRunner;
 use super::outcome::StepOutcome;
 use super::process::ProcessExecutor;
+use super::sql::SqlRunner;
 use super::terraform::TerraformRunner;
 use super::{LogSink, StepExecutor, StepRun, Values};
 use crate::lesson::StepKind;
@@ -23,6 +24,7 @@ pub struct Dispatcher {
     process: ProcessExecutor,
     terraform: Arc<TerraformRunner>,
     confluent: Option<Arc<ConfluentRunner>>,
+    sql: Option<Arc<SqlRunner>>,
     secrets: Secrets,
 }
 
@@ -36,7 +38,16 @@ impl Dispatcher {
             process,
             terraform,
             confluent: None,
+            sql: None,
             secrets,
+        }
+    }
+
+    /// Run `sql` steps through this runner.
+    pub fn with_sql(self, sql: Arc<SqlRunner>) -> Self {
+        Self {
+            sql: Some(sql),
+            ..self
         }
     }
 
@@ -87,6 +98,14 @@ impl StepExecutor for Dispatcher {
                     Some(c) => c.execute_flink(run, step, &log, cancel).await,
                     None => no_confluent(),
                 },
+                StepKind::Sql(step) => match &self.sql {
+                    Some(s) => s.execute(run, step, &log).await,
+                    None => StepOutcome::Failed {
+                        message: "sql steps cannot run here (no database runner set up)"
+                            .to_string(),
+                        exit_code: None,
+                    },
+                },
                 StepKind::Confluent(step) => match &self.confluent {
                     Some(c) => c.execute_action(run, step, &log).await,
                     None => no_confluent(),
@@ -110,6 +129,7 @@ fn secret_refs(kind: &StepKind) -> BTreeSet<String> {
         StepKind::Shell(s) => s.env.values().collect(),
         StepKind::Terraform(t) => t.vars.values().collect(),
         StepKind::FlinkSql(f) => f.properties.values().collect(),
+        StepKind::Sql(_) => Vec::new(),
         StepKind::Confluent(c) => c.action.templates().into_iter().map(|(_, t)| t).collect(),
         StepKind::Manual(_) => Vec::new(),
     };

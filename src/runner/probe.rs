@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use super::confluent::ConfluentRunner;
 use super::outcome::{Observation, Verdict};
+use super::sql::SqlRunner;
 use super::terraform::TerraformRunner;
 use super::{ProbeContext, Prober};
 use crate::lesson::{CheckKind, CheckSpec};
@@ -43,6 +44,7 @@ pub struct LiveProber {
     env: Arc<EnvLookup>,
     terraform: Option<Arc<TerraformRunner>>,
     confluent: Option<Arc<ConfluentRunner>>,
+    sql: Option<Arc<SqlRunner>>,
 }
 
 impl LiveProber {
@@ -57,6 +59,7 @@ impl LiveProber {
             env: Arc::new(process_env),
             terraform: None,
             confluent: None,
+            sql: None,
         })
     }
 
@@ -64,6 +67,14 @@ impl LiveProber {
     pub fn with_terraform(self, terraform: Arc<TerraformRunner>) -> Self {
         Self {
             terraform: Some(terraform),
+            ..self
+        }
+    }
+
+    /// Probe `sql_rows` checks through this runner.
+    pub fn with_sql(self, sql: Arc<SqlRunner>) -> Self {
+        Self {
+            sql: Some(sql),
             ..self
         }
     }
@@ -118,6 +129,10 @@ impl Prober for LiveProber {
                         Verdict::Fail,
                         "Confluent checks cannot run here: the Confluent client could not be set up (see the log)",
                     ),
+                },
+                CheckKind::SqlRows(check) => match &self.sql {
+                    Some(s) => s.probe(check, ctx.values.as_ref()).await,
+                    None => Observation::new(Verdict::Fail, "sql checks cannot run here (no database runner set up)"),
                 },
                 CheckKind::All(children) => all(self.probe_children(children, ctx).await),
                 CheckKind::Any(children) => any(self.probe_children(children, ctx).await),

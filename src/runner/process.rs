@@ -179,12 +179,13 @@ impl StepExecutor for ProcessExecutor {
                 },
                 // The dispatcher sends terraform steps to their own runner; reaching here means
                 // the executor was wired without one.
-                StepKind::Terraform(_) | StepKind::FlinkSql(_) | StepKind::Confluent(_) => {
-                    StepOutcome::Failed {
-                        message: format!("this executor does not run {} steps", run.kind.name()),
-                        exit_code: None,
-                    }
-                }
+                StepKind::Terraform(_)
+                | StepKind::FlinkSql(_)
+                | StepKind::Confluent(_)
+                | StepKind::Sql(_) => StepOutcome::Failed {
+                    message: format!("this executor does not run {} steps", run.kind.name()),
+                    exit_code: None,
+                },
             }
         }
         .boxed()

@@ -211,6 +211,7 @@ impl Builder<'_> {
             StepKind::Terraform(_) => "terraform",
             StepKind::FlinkSql(_) => "flink sql",
             StepKind::Confluent(_) => "confluent",
+            StepKind::Sql(_) => "sql",
         };
         let title = truncate(
             &format!(" Step {n}/{total} · {} ", step.title),
@@ -250,12 +251,12 @@ impl Builder<'_> {
                 link: None,
             }],
             // Statements and connector configs keep their line breaks; each line wraps alone.
-            StepKind::FlinkSql(_) | StepKind::Confluent(_) => Vec::new(),
+            StepKind::FlinkSql(_) | StepKind::Confluent(_) | StepKind::Sql(_) => Vec::new(),
         };
         for line in wrap(&body, inner) {
             self.card_row(line, border);
         }
-        if let StepKind::FlinkSql(_) | StepKind::Confluent(_) = &step.kind {
+        if let StepKind::FlinkSql(_) | StepKind::Confluent(_) | StepKind::Sql(_) = &step.kind {
             for sql_line in step.kind.display(self.values.as_ref()).lines() {
                 let piece = Piece {
                     text: sql_line.to_string(),

@@ -1,5 +1,5 @@
-//! Terraform references: every module a step or check names exists in the assets, and every
-//! sensitive output lands in a declared secret.
+//! References out of the lessons: every terraform module a step or check names exists in the
+//! assets, every sensitive output lands in a declared secret, every database is declared.
 
 use std::collections::BTreeSet;
 
@@ -10,9 +10,11 @@ use crate::lesson::{
 
 pub(super) fn check(course: &Course, assets: Option<&Assets>, diags: &mut Vec<Diagnostic>) {
     let secrets: BTreeSet<&str> = course.secrets.iter().map(|s| s.name.as_str()).collect();
+    let databases = course.databases.iter().map(|d| d.name.as_str()).collect();
     let mut c = Checker {
         assets,
         secrets,
+        databases,
         diags,
     };
     for lesson in &course.lessons {
@@ -46,6 +48,7 @@ pub(super) fn check(course: &Course, assets: Option<&Assets>, diags: &mut Vec<Di
 struct Checker<'a, 'd> {
     assets: Option<&'a Assets>,
     secrets: BTreeSet<&'a str>,
+    databases: BTreeSet<&'a str>,
     diags: &'d mut Vec<Diagnostic>,
 }
 
@@ -65,7 +68,31 @@ impl Checker<'_, '_> {
         }
     }
 
+    fn database(&mut self, name: &str, pos: &SourcePos, what: &str) {
+        if !self.databases.contains(name) {
+            let known = if self.databases.is_empty() {
+                "none".to_string()
+            } else {
+                self.databases
+                    .iter()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            self.diags.push(Diagnostic::new(
+                pos.clone(),
+                DiagnosticKind::UnresolvedReference,
+                format!(
+                    "{what} names database `{name}`, which course.toml does not declare (declared: {known}); add a [databases.{name}] table"
+                ),
+            ));
+        }
+    }
+
     fn step(&mut self, kind: &StepKind, outputs: &[String], pos: &SourcePos, what: &str) {
+        if let StepKind::Sql(s) = kind {
+            self.database(&s.database, pos, what);
+        }
         let StepKind::Terraform(t) = kind else {
             return;
         };
@@ -111,6 +138,7 @@ impl Checker<'_, '_> {
             | CheckKind::TopicExists(_)
             | CheckKind::ClusterReady
             | CheckKind::ComputePoolReady => {}
+            CheckKind::SqlRows(s) => self.database(&s.database, &spec.pos, "an `sql_rows` check"),
         }
     }
 }

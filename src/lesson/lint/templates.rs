@@ -110,6 +110,9 @@ impl Collector<'_> {
                 self.template(&t.topic, pos, format!("`topic` of {what}"), false);
             }
             CheckKind::ClusterReady | CheckKind::ComputePoolReady => {}
+            CheckKind::SqlRows(s) => {
+                self.template(&s.query, pos, format!("`query` of {what}"), false);
+            }
             CheckKind::All(children) | CheckKind::Any(children) => {
                 for (i, child) in children.iter().enumerate() {
                     self.spec(child, &format!("check #{} in {what}", i + 1));
@@ -141,6 +144,9 @@ impl Collector<'_> {
                 for (name, v) in &f.properties {
                     self.template(v, pos, format!("`properties.{name}` of {what}"), false);
                 }
+            }
+            StepKind::Sql(s) => {
+                self.template(&s.statement, pos, format!("`statement` of {what}"), false);
             }
             // A connection's API key and a connector's config travel only in the request body;
             // on screen they are masked.
@@ -217,7 +223,7 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
-    check_context(course, &homes, &vars, &secrets, diags);
+    check_course_level(course, &homes, &vars, &secrets, diags);
     for lesson in &course.lessons {
         let mut c = Collector {
             uses: Vec::new(),
@@ -264,22 +270,50 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The `[confluent]` table is rendered whenever a Confluent step or check runs, so only names
-/// are checked here: the order is the steps' business (a missing value says which is missing).
-fn check_context(
+/// Templates of `course.toml` (`[confluent]`, `[databases]`) are rendered whenever a step or
+/// check uses them, so only names are checked here: the order is the steps' business (a missing
+/// value says which step provides it).
+fn check_course_level(
     course: &Course,
     homes: &BTreeMap<&str, Home<'_>>,
     vars: &BTreeSet<&str>,
     secrets: &BTreeSet<&str>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let pos = course
+    let mut uses: Vec<(String, &Template, bool, SourcePos)> = Vec::new();
+    let confluent_pos = course
         .confluent
         .pos
         .clone()
         .unwrap_or_else(|| course.pos.clone());
     for (field, t) in &course.confluent.fields {
-        let place = format!("`{}` of [confluent]", field.key());
+        uses.push((
+            format!("`{}` of [confluent]", field.key()),
+            t,
+            field.is_credential(),
+            confluent_pos.clone(),
+        ));
+    }
+    for db in &course.databases {
+        let fields = [
+            ("host", Some(&db.host)),
+            ("port", db.port.as_ref()),
+            ("user", Some(&db.user)),
+            ("password", db.password.as_ref()),
+            ("database", Some(&db.database)),
+        ];
+        for (field, t) in fields {
+            if let Some(t) = t {
+                uses.push((
+                    format!("`{field}` of [databases.{}]", db.name),
+                    t,
+                    field == "password",
+                    db.pos.clone(),
+                ));
+            }
+        }
+    }
+    for (place, t, secrets_ok, pos) in uses {
         for r in t.refs() {
             let problem = match r {
                 TemplateRef::Var(name) if !vars.contains(name.as_str()) => Some((
@@ -288,10 +322,10 @@ fn check_context(
                         "`{{{{ vars.{name} }}}}` in {place}: course.toml declares no variable `{name}`; add a [[variables]] entry with name = \"{name}\""
                     ),
                 )),
-                TemplateRef::Secret(name) if !field.is_credential() => Some((
+                TemplateRef::Secret(name) if !secrets_ok => Some((
                     DiagnosticKind::SecretLiteral,
                     format!(
-                        "`{{{{ secrets.{name} }}}}` in {place}: only the `*_api_key` and `*_api_secret` entries may name secrets; ids and URLs are shown on screen"
+                        "`{{{{ secrets.{name} }}}}` in {place}: only credentials may name secrets; ids, hosts and URLs are shown on screen"
                     ),
                 )),
                 TemplateRef::Secret(name) if !secrets.contains(name.as_str()) => Some((

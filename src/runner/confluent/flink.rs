@@ -8,11 +8,12 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::checks::first_line;
-use super::{ResolvedScope, STATEMENT_POLL_INTERVAL_MS, explain, table};
+use super::{ResolvedScope, STATEMENT_POLL_INTERVAL_MS, explain};
 use crate::backend::confluent::{ApiErrorKind, ConfluentApi, NewStatement, ResultRow, Statement};
 use crate::lesson::template::Template;
 use crate::lesson::{FlinkSqlStep, FlinkWait};
 use crate::runner::outcome::{LogStream, StepOutcome};
+use crate::runner::table;
 use crate::runner::{LogSink, StepRun};
 
 /// Empty result pages a running query may return before the step stops waiting for rows.
@@ -427,7 +428,7 @@ async fn show_results(
         log.send(LogStream::Stdout, "(no rows yet)");
         return;
     }
-    for line in table::render(&statement.columns, &rows) {
+    for line in table::render_statement(&statement.columns, &rows) {
         log.send(LogStream::Stdout, &line);
     }
     let tail = if more { ", more available" } else { "" };

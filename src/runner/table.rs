@@ -1,4 +1,5 @@
-//! A statement's results as fixed-width text lines for the step log (TUI and `run`).
+//! Query results as fixed-width text lines for a step's log (TUI and `run`): Flink statement
+//! results and SQL query rows alike.
 
 use unicode_width::UnicodeWidthStr;
 
@@ -45,24 +46,56 @@ fn fit(text: &str, width: usize) -> String {
     out
 }
 
-/// Header, rule and one line per row. The changelog column appears only when some row is not
-/// a plain insert, which is when it tells the participant something.
-pub fn render(columns: &[StatementColumn], rows: &[ResultRow]) -> Vec<String> {
+/// Header, rule and one line per row, columns as wide as their widest cell (capped).
+pub fn render(header: &[String], rows: &[Vec<String>]) -> Vec<String> {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|row| row.get(i).map_or(0, |c| UnicodeWidthStr::width(c.as_str())))
+                .chain(std::iter::once(UnicodeWidthStr::width(header[i].as_str())))
+                .max()
+                .unwrap_or(0)
+                .min(MAX_COLUMN_WIDTH)
+        })
+        .collect();
+    let line = |row: &[String]| {
+        widths
+            .iter()
+            .enumerate()
+            .map(|(i, w)| fit(row.get(i).map_or("", String::as_str), *w))
+            .collect::<Vec<_>>()
+            .join(" │ ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![line(header)];
+    out.push(
+        widths
+            .iter()
+            .map(|w| "─".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("─┼─"),
+    );
+    out.extend(rows.iter().map(|r| line(r)));
+    out
+}
+
+/// A Flink statement's results. The changelog column appears only when some row is not a plain
+/// insert, which is when it tells the participant something.
+pub fn render_statement(columns: &[StatementColumn], rows: &[ResultRow]) -> Vec<String> {
     let with_op = rows.iter().any(|r| r.op != 0);
+    let width_of = columns
+        .len()
+        .max(rows.iter().map(|r| r.cells.len()).max().unwrap_or(0));
     let mut header: Vec<String> = Vec::new();
     if with_op {
         header.push("op".to_string());
     }
-    let width_of = columns
-        .len()
-        .max(rows.iter().map(|r| r.cells.len()).max().unwrap_or(0));
-    for i in 0..width_of {
-        header.push(
-            columns
-                .get(i)
-                .map_or(format!("col{}", i + 1), |c| c.name.clone()),
-        );
-    }
+    header.extend((0..width_of).map(|i| {
+        columns
+            .get(i)
+            .map_or(format!("col{}", i + 1), |c| c.name.clone())
+    }));
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -74,36 +107,7 @@ pub fn render(columns: &[StatementColumn], rows: &[ResultRow]) -> Vec<String> {
             line
         })
         .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            cells
-                .iter()
-                .map(|row| row.get(i).map_or(0, |c| UnicodeWidthStr::width(c.as_str())))
-                .chain(std::iter::once(UnicodeWidthStr::width(header[i].as_str())))
-                .max()
-                .unwrap_or(0)
-                .min(MAX_COLUMN_WIDTH)
-        })
-        .collect();
-    let line = |row: &[String]| {
-        row.iter()
-            .zip(&widths)
-            .map(|(c, w)| fit(c, *w))
-            .collect::<Vec<_>>()
-            .join(" │ ")
-            .trim_end()
-            .to_string()
-    };
-    let mut out = vec![line(&header)];
-    out.push(
-        widths
-            .iter()
-            .map(|w| "─".repeat(*w))
-            .collect::<Vec<_>>()
-            .join("─┼─"),
-    );
-    out.extend(cells.iter().map(|r| line(r)));
-    out
+    render(&header, &cells)
 }
 
 #[cfg(test)]
@@ -130,7 +134,7 @@ mod tests {
                 cells: vec![json!("7"), json!("Amélie"), json!(["a", null])],
             },
         ];
-        let lines = render(&[col("id"), col("name"), col("tags")], &rows);
+        let lines = render_statement(&[col("id"), col("name"), col("tags")], &rows);
         assert_eq!(
             lines,
             vec![
@@ -155,7 +159,7 @@ mod tests {
                 cells: vec![json!("short")],
             },
         ];
-        let lines = render(&[col("v")], &rows);
+        let lines = render_statement(&[col("v")], &rows);
         assert!(lines[0].starts_with("op │ v"), "{lines:?}");
         assert!(lines[2].starts_with("-U │ "), "{lines:?}");
         assert!(lines[2].ends_with('…'), "{lines:?}");
