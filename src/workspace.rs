@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::backend::sql::NativeSql;
+use crate::runner::sql::SqlRunner;
+
 use thiserror::Error;
 
 use crate::assets::Assets;
@@ -132,13 +135,25 @@ impl Workspace {
     pub fn services(&self) -> Result<Services, WorkspaceError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let terraform = self.terraform(Arc::clone(&clock));
+        let sql = Arc::new(SqlRunner::new(
+            Arc::new(NativeSql),
+            self.course.databases.clone(),
+            self.redactor.clone(),
+        ));
         Ok(Services {
-            executor: Arc::new(Dispatcher::new(
-                ProcessExecutor::new(),
-                Arc::clone(&terraform),
-                self.values.secrets().clone(),
-            )),
-            prober: Arc::new(LiveProber::new()?.with_terraform(Arc::clone(&terraform))),
+            executor: Arc::new(
+                Dispatcher::new(
+                    ProcessExecutor::new(),
+                    Arc::clone(&terraform),
+                    self.values.secrets().clone(),
+                )
+                .with_sql(Arc::clone(&sql)),
+            ),
+            prober: Arc::new(
+                LiveProber::new()?
+                    .with_terraform(Arc::clone(&terraform))
+                    .with_sql(sql),
+            ),
             clock,
             redactor: self.redactor.clone(),
             terraform: Some(terraform),

@@ -75,19 +75,85 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
+/// Split a script into statements at `;` outside quotes and comments. MySQL can run several
+/// statements in one call, but then reports the changed rows of the last one only reliably;
+/// one call per statement gives each its own count.
+pub(super) fn split_statements(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut chars = sql.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            current.push(c);
+            if c == '\\' {
+                if let Some(next) = chars.next() {
+                    current.push(next);
+                }
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' | '`' => {
+                quote = Some(c);
+                current.push(c);
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for skipped in chars.by_ref() {
+                    if skipped == '\n' {
+                        current.push('\n');
+                        break;
+                    }
+                }
+            }
+            '#' => {
+                for skipped in chars.by_ref() {
+                    if skipped == '\n' {
+                        current.push('\n');
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut last = ' ';
+                for skipped in chars.by_ref() {
+                    if last == '*' && skipped == '/' {
+                        break;
+                    }
+                    last = skipped;
+                }
+            }
+            ';' => {
+                if !current.trim().is_empty() {
+                    out.push(current.trim().to_string());
+                }
+                current.clear();
+            }
+            _ => current.push(c),
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current.trim().to_string());
+    }
+    out
+}
+
 pub(super) async fn run(conn: &Connection, sql: &str) -> Result<SqlOutcome, SqlError> {
     let mut c = connect(conn).await?;
     let mut outcome = SqlOutcome::default();
     let result: Result<(), Error> = async {
-        let mut result = c.query_iter(sql).await?;
-        while !result.is_empty() {
+        for statement in split_statements(sql) {
+            let mut result = c.query_iter(statement.as_str()).await?;
             let columns: Vec<String> = result
                 .columns_ref()
                 .iter()
                 .map(|col| col.name_str().into_owned())
                 .collect();
-            let rows: Vec<Row> = result.collect().await?;
             outcome.affected += result.affected_rows();
+            let rows: Vec<Row> = result.collect().await?;
             if !columns.is_empty() {
                 outcome.columns = columns;
                 outcome.rows = rows
@@ -99,6 +165,8 @@ pub(super) async fn run(conn: &Connection, sql: &str) -> Result<SqlOutcome, SqlE
                     })
                     .collect();
             }
+            // Anything after the first result set (a procedure's extras) is drained unread.
+            result.drop_result().await?;
         }
         Ok(())
     }
@@ -107,4 +175,23 @@ pub(super) async fn run(conn: &Connection, sql: &str) -> Result<SqlOutcome, SqlE
     let _ = c.disconnect().await;
     result.map_err(|e| classify(conn, e))?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_statements;
+
+    #[test]
+    fn statements_split_at_semicolons_outside_quotes_and_comments() {
+        let script = "INSERT INTO t VALUES ('a;b', \"c;d\"); -- note; here\nUPDATE `we;ird` SET x = 'it\\'s;' /* ; */ ;\n\n  SELECT 1";
+        assert_eq!(
+            split_statements(script),
+            vec![
+                "INSERT INTO t VALUES ('a;b', \"c;d\")".to_string(),
+                "UPDATE `we;ird` SET x = 'it\\'s;'".to_string(),
+                "SELECT 1".to_string(),
+            ]
+        );
+        assert!(split_statements(" ; -- only a comment").is_empty());
+    }
 }
