@@ -21,7 +21,7 @@ pub use confluent::{
     FlinkSqlStep, FlinkStatementCheck, FlinkWait, SchemaSubjectCheck, TagTargetSpec,
     TopicExistsCheck,
 };
-pub use database::{DatabaseDecl, DbEngine, SqlRowsCheck, SqlStep, TlsMode};
+pub use database::{DatabaseDecl, DbEngine, Repeat, SqlRowsCheck, SqlStep, TlsMode};
 pub use model::*;
 
 use crate::lesson::source::LessonSource;

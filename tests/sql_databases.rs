@@ -10,13 +10,16 @@ mod support;
 use std::sync::Arc;
 
 use cdc_workshop::backend::sql::NativeSql;
-use cdc_workshop::lesson::{DatabaseDecl, DbEngine, SourcePos, SqlRowsCheck, SqlStep, TlsMode};
+use cdc_workshop::lesson::{
+    DatabaseDecl, DbEngine, Repeat, SourcePos, SqlRowsCheck, SqlStep, TlsMode,
+};
 use cdc_workshop::redact::Redactor;
 use cdc_workshop::runner::outcome::{LogLine, StepOutcome, Verdict};
 use cdc_workshop::runner::sql::SqlRunner;
 use cdc_workshop::runner::{LogSink, StepRun};
 use databases::{DATABASE, MariaDb, PASSWORD, Postgres, USER};
 use support::{tpl, values};
+use tokio_util::sync::CancellationToken;
 
 fn decl(name: &str, engine: DbEngine, port: u16, tls: TlsMode) -> DatabaseDecl {
     DatabaseDecl {
@@ -47,12 +50,24 @@ async fn run_step(
     sql: &str,
     vals: cdc_workshop::runner::Values,
 ) -> (StepOutcome, Vec<LogLine>) {
+    run_repeated(runner, db, sql, vals, None, CancellationToken::new()).await
+}
+
+async fn run_repeated(
+    runner: &SqlRunner,
+    db: &str,
+    sql: &str,
+    vals: cdc_workshop::runner::Values,
+    repeat: Option<Repeat>,
+    cancel: CancellationToken,
+) -> (StepOutcome, Vec<LogLine>) {
     let redactor = Redactor::new();
     let (sink, mut rx) = LogSink::channel(redactor);
     let step = SqlStep {
         database: db.into(),
         statement: tpl(sql),
         max_rows: 20,
+        repeat,
     };
     let run = StepRun {
         lesson: "l".into(),
@@ -63,7 +78,7 @@ async fn run_step(
         values: vals,
         work_dir: std::env::temp_dir(),
     };
-    let outcome = runner.execute(&run, &step, &sink).await;
+    let outcome = runner.execute(&run, &step, &sink, cancel).await;
     drop(sink);
     let mut lines = Vec::new();
     while let Some(line) = rx.recv().await {
@@ -296,4 +311,70 @@ async fn mariadb_steps_and_checks_work_the_same_way() {
         .await;
     assert_eq!(obs.verdict, Verdict::Fail, "{obs:?}");
     assert!(obs.observed.contains("refused the login"), "{obs:?}");
+}
+
+#[tokio::test]
+async fn generating_changes_repeats_a_statement_and_stops_when_asked() {
+    let Some(pg) = Postgres::start() else { return };
+    pg.seed();
+    let redactor = Redactor::new();
+    let runner = runner(
+        vec![decl("pg", DbEngine::Postgres, pg.port, TlsMode::Prefer)],
+        &redactor,
+    );
+    let insert = "INSERT INTO orders SELECT coalesce(max(id), 0) + 1, 'generated', round((random() * 100)::numeric, 2) FROM orders";
+
+    let every_20ms = Repeat {
+        every: std::time::Duration::from_millis(20),
+        times: 20,
+    };
+    let (outcome, lines) = run_repeated(
+        &runner,
+        "pg",
+        insert,
+        good_values(),
+        Some(every_20ms),
+        CancellationToken::new(),
+    )
+    .await;
+    assert!(outcome.succeeded(), "{outcome:?}");
+    let progress: Vec<&str> = lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .filter(|t| t.starts_with("run "))
+        .collect();
+    assert_eq!(progress.len(), 10, "{progress:?}");
+    assert_eq!(
+        progress.last().copied(),
+        Some("run 20/20: 20 row(s) changed so far")
+    );
+    let count = runner
+        .probe(
+            &rows_check(
+                "pg",
+                "SELECT id FROM orders WHERE item = 'generated'",
+                20,
+                None,
+            ),
+            good_values().as_ref(),
+        )
+        .await;
+    assert_eq!(count.verdict, Verdict::Pass, "{count:?}");
+
+    let cancel = CancellationToken::new();
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        stopper.cancel();
+    });
+    let slow = Repeat {
+        every: std::time::Duration::from_millis(100),
+        times: 1000,
+    };
+    let (outcome, _) = run_repeated(&runner, "pg", insert, good_values(), Some(slow), cancel).await;
+    let StepOutcome::Interrupted { reason } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.starts_with("stopped after "), "{reason}");
+    assert!(reason.contains("of 1000 runs"), "{reason}");
 }

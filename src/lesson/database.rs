@@ -76,6 +76,15 @@ pub struct SqlStep {
     pub statement: Template,
     /// Rows of a query's result shown in the step's log.
     pub max_rows: usize,
+    /// Run the statement again and again ("generate changes" so CDC has something to show).
+    pub repeat: Option<Repeat>,
+}
+
+/// `times` runs, `every` apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeat {
+    pub every: std::time::Duration,
+    pub times: u32,
 }
 
 /// Default number of result rows an `sql` step shows.

@@ -99,7 +99,7 @@ impl StepExecutor for Dispatcher {
                     None => no_confluent(),
                 },
                 StepKind::Sql(step) => match &self.sql {
-                    Some(s) => s.execute(run, step, &log).await,
+                    Some(s) => s.execute(run, step, &log, cancel).await,
                     None => StepOutcome::Failed {
                         message: "sql steps cannot run here (no database runner set up)"
                             .to_string(),

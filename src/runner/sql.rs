@@ -9,8 +9,9 @@ use super::outcome::{LogStream, Observation, StepOutcome, Verdict};
 use super::{LogSink, StepRun, table};
 use crate::backend::sql::{Connection, SqlClient, SqlError, SqlOutcome};
 use crate::lesson::template::{Template, TemplateContext};
-use crate::lesson::{DatabaseDecl, SqlRowsCheck, SqlStep};
+use crate::lesson::{DatabaseDecl, Repeat, SqlRowsCheck, SqlStep};
 use crate::redact::Redactor;
+use tokio_util::sync::CancellationToken;
 
 pub struct SqlRunner {
     client: Arc<dyn SqlClient>,
@@ -70,7 +71,13 @@ impl SqlRunner {
         })
     }
 
-    pub async fn execute(&self, run: &StepRun, step: &SqlStep, log: &LogSink) -> StepOutcome {
+    pub async fn execute(
+        &self,
+        run: &StepRun,
+        step: &SqlStep,
+        log: &LogSink,
+        cancel: CancellationToken,
+    ) -> StepOutcome {
         let values = run.values.as_ref();
         let failed = |message: String| StepOutcome::Failed {
             message,
@@ -88,9 +95,15 @@ impl SqlRunner {
         for line in sql.lines() {
             log.send(LogStream::Guide, &format!("  {line}"));
         }
-        let outcome = match self.client.run(&conn, &sql).await {
-            Ok(o) => o,
-            Err(e) => return failed(e.to_string()),
+        let outcome = match step.repeat {
+            None => match self.client.run(&conn, &sql).await {
+                Ok(o) => o,
+                Err(e) => return failed(e.to_string()),
+            },
+            Some(repeat) => match self.repeat(&conn, &sql, repeat, log, &cancel).await {
+                Ok(o) => o,
+                Err(outcome) => return outcome,
+            },
         };
         show(&outcome, step.max_rows, log);
         if let Some(extra) = run.outputs.iter().find(|o| o.as_str() != "rows") {
@@ -160,6 +173,58 @@ impl SqlRunner {
                 format!("{count} row(s) from {}", conn.database),
             ),
         }
+    }
+}
+
+impl SqlRunner {
+    /// Run `sql` `repeat.times` times, `repeat.every` apart, reporting progress now and then.
+    async fn repeat(
+        &self,
+        conn: &Connection,
+        sql: &str,
+        repeat: Repeat,
+        log: &LogSink,
+        cancel: &CancellationToken,
+    ) -> Result<SqlOutcome, StepOutcome> {
+        let mut total = SqlOutcome::default();
+        let mut ticker = tokio::time::interval(repeat.every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // About ten progress lines whatever the count, so the log stays readable.
+        let report_every = (repeat.times / 10).max(1);
+        for n in 1..=repeat.times {
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => {
+                    return Err(StepOutcome::Interrupted {
+                        reason: format!("stopped after {} of {} runs ({} row(s) changed)", n - 1, repeat.times, total.affected),
+                    });
+                }
+                _ = ticker.tick() => {}
+            }
+            match self.client.run(conn, sql).await {
+                Ok(o) => {
+                    total.affected += o.affected;
+                    total.columns = o.columns;
+                    total.rows = o.rows;
+                }
+                Err(e) => {
+                    return Err(StepOutcome::Failed {
+                        message: format!("run {n} of {}: {e}", repeat.times),
+                        exit_code: None,
+                    });
+                }
+            }
+            if n % report_every == 0 || n == repeat.times {
+                log.send(
+                    LogStream::Guide,
+                    &format!(
+                        "run {n}/{}: {} row(s) changed so far",
+                        repeat.times, total.affected
+                    ),
+                );
+            }
+        }
+        Ok(total)
     }
 }
 

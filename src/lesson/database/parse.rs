@@ -7,14 +7,14 @@ use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::{DEFAULT_SQL_MAX_ROWS, DatabaseDecl, DbEngine, SqlRowsCheck, SqlStep, TlsMode};
+use super::{DEFAULT_SQL_MAX_ROWS, DatabaseDecl, DbEngine, Repeat, SqlRowsCheck, SqlStep, TlsMode};
 use crate::lesson::block::is_id;
 use crate::lesson::check_spec::template;
 use crate::lesson::template::Template;
-use crate::lesson::toml_body::{Body, closest, from_table};
+use crate::lesson::toml_body::{Body, Dur, closest, from_table};
 use crate::lesson::{CheckKind, Diagnostic, DiagnosticKind, SourcePos, StepKind};
 
-pub(crate) const SQL_KEYS: &[&str] = &["database", "statement", "max_rows"];
+pub(crate) const SQL_KEYS: &[&str] = &["database", "statement", "max_rows", "repeat"];
 pub(crate) const SQL_ROWS_KEYS: &[&str] = &["database", "query", "min_rows", "matches"];
 const DATABASE_KEYS: &[&str] = &[
     "engine", "host", "port", "user", "password", "database", "tls",
@@ -158,7 +158,18 @@ struct SqlRaw {
     database: Spanned<String>,
     statement: Spanned<String>,
     max_rows: Option<Spanned<usize>>,
+    repeat: Option<Spanned<RepeatRaw>>,
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepeatRaw {
+    every: Dur,
+    times: u32,
+}
+
+/// More runs than this is a load test, not a lesson.
+const MAX_REPEAT_TIMES: u32 = 10_000;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -202,7 +213,29 @@ pub(crate) fn sql_body(
         .map_err(|e| diags.push(body.de_error(&e, what, pos)))
         .ok()?;
     let statement = no_secret(body, &raw.statement, "statement", what, diags)?;
+    let repeat = match raw.repeat {
+        Some(r) => {
+            let at = r.span().start;
+            let r = r.into_inner();
+            if r.times == 0 || r.times > MAX_REPEAT_TIMES || r.every.0.is_zero() {
+                diags.push(Diagnostic::new(
+                    body.pos(at),
+                    DiagnosticKind::InvalidValue,
+                    format!(
+                        "`repeat` of {what} needs `times` between 1 and {MAX_REPEAT_TIMES} and a non-zero `every`, e.g. repeat = {{ every = \"500ms\", times = 60 }}"
+                    ),
+                ));
+                return None;
+            }
+            Some(Repeat {
+                every: r.every.0,
+                times: r.times,
+            })
+        }
+        None => None,
+    };
     Some(StepKind::Sql(SqlStep {
+        repeat,
         database: raw.database.into_inner(),
         statement,
         max_rows: raw
