@@ -13,6 +13,7 @@ pub mod engine;
 pub mod journal;
 pub mod ledger;
 pub mod lesson;
+pub mod lineage;
 pub mod logging;
 pub mod redact;
 pub mod runner;
