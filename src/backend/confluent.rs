@@ -6,6 +6,7 @@
 //! (`client`). Every call takes a [`Scope`]: which URLs, ids and keys to use, resolved by the
 //! caller from the course's `[confluent]` table and the settings.
 
+pub mod client;
 pub mod error;
 
 use std::collections::BTreeMap;
