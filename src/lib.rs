@@ -17,6 +17,7 @@ pub mod lineage;
 pub mod logging;
 pub mod redact;
 pub mod runner;
+pub mod standin;
 pub mod tasks;
 pub mod tui;
 pub mod ui;
