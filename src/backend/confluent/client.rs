@@ -107,11 +107,26 @@ impl ConfluentClient {
         Ok(Self {
             http: Arc::new(Http {
                 client,
+                timeout: http::REQUEST_TIMEOUT,
                 budget: Arc::new(budget),
                 sleeper,
             }),
             unknown: Arc::new(Mutex::new(HashSet::new())),
         })
+    }
+
+    /// Give up on one request after `timeout` (the default is 30 s).
+    pub fn with_timeout(self, timeout: std::time::Duration) -> Self {
+        let http = Http {
+            client: self.http.client.clone(),
+            timeout,
+            budget: Arc::clone(&self.http.budget),
+            sleeper: Arc::clone(&self.http.sleeper),
+        };
+        Self {
+            http: Arc::new(http),
+            ..self
+        }
     }
 
     fn note_phase(&self, what: &str, phase: &str, known: &[&str]) {

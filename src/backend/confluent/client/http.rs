@@ -104,6 +104,7 @@ impl Reply {
 
 pub(crate) struct Http {
     pub client: reqwest::Client,
+    pub timeout: Duration,
     pub budget: Arc<Budget>,
     pub sleeper: Arc<dyn Sleeper>,
 }
@@ -159,7 +160,7 @@ impl Http {
                 .client
                 .request(call.method.clone(), &call.url)
                 .basic_auth(&key.key, Some(&key.secret))
-                .timeout(REQUEST_TIMEOUT)
+                .timeout(self.timeout)
                 .header(ACCEPT, call.accept.unwrap_or("application/json"));
             if let Some(body) = &call.body {
                 request = request.header(CONTENT_TYPE, "application/json").json(body);
@@ -177,7 +178,12 @@ impl Http {
                         self.sleeper.sleep(backoff(attempt)).await;
                         continue;
                     }
-                    return Err(ApiError::new(kind, call.describe(), transport_reason(&e)));
+                    let reason = if kind == ApiErrorKind::Timeout {
+                        format!("no answer within {}s", self.timeout.as_secs_f32())
+                    } else {
+                        transport_reason(&e)
+                    };
+                    return Err(ApiError::new(kind, call.describe(), reason));
                 }
             };
             let status = response.status();
