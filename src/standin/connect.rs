@@ -225,8 +225,37 @@ fn masked(config: &BTreeMap<String, String>) -> Value {
     json!(out)
 }
 
-fn info(c: &Connector) -> Value {
-    json!({"name": c.name, "type": c.kind, "config": masked(&c.config), "tasks": [{"connector": c.name, "task": 0}]})
+/// The config as Connect reports it: the keys the service adds (environment, provider, the
+/// cluster's endpoint and region, the name) plus the participant's, secrets masked.
+fn reported_config(ctx: &Ctx, c: &Connector) -> Value {
+    let mut config = c.config.clone();
+    let host = ctx
+        .base_url
+        .trim_start_matches("http://")
+        .split(':')
+        .next()
+        .unwrap_or("localhost")
+        .to_string();
+    config
+        .entry("cloud.environment".into())
+        .or_insert_with(|| "prod".into());
+    config
+        .entry("cloud.provider".into())
+        .or_insert_with(|| "aws".into());
+    config
+        .entry("kafka.endpoint".into())
+        .or_insert_with(|| format!("SASL_SSL://{host}:9092"));
+    config
+        .entry("kafka.region".into())
+        .or_insert_with(|| "eu-central-1".into());
+    config
+        .entry("name".into())
+        .or_insert_with(|| c.name.clone());
+    masked(&config)
+}
+
+fn info(ctx: &Ctx, c: &Connector) -> Value {
+    json!({"name": c.name, "type": c.kind, "config": reported_config(ctx, c), "tasks": [{"connector": c.name, "task": 0}]})
 }
 
 fn not_found(name: &str) -> Resp {
@@ -335,7 +364,7 @@ pub(super) fn handle(
                             entry.insert("id".into(), json!({"id": c.id, "id_type": "ID"}));
                         }
                         if expand.contains("info") {
-                            entry.insert("info".into(), info(c));
+                            entry.insert("info".into(), info(ctx, c));
                         }
                         if expand.contains("status") {
                             entry.insert("status".into(), status_body(ctx, c));
@@ -392,16 +421,16 @@ pub(super) fn handle(
                 pause: None,
                 materialised: false,
             };
-            let v = info(&c);
+            let v = info(ctx, &c);
             w.connectors.push(c);
             Resp::json(201, &v)
         }
         ("GET", ["connectors", name]) => match find(w, name) {
-            Some(i) => Resp::json(200, &info(&w.connectors[i])),
+            Some(i) => Resp::json(200, &info(ctx, &w.connectors[i])),
             None => not_found(name),
         },
         ("GET", ["connectors", name, "config"]) => match find(w, name) {
-            Some(i) => Resp::json(200, &masked(&w.connectors[i].config)),
+            Some(i) => Resp::json(200, &reported_config(ctx, &w.connectors[i])),
             None => not_found(name),
         },
         ("GET", ["connectors", name, "status"]) => match find(w, name) {

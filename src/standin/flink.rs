@@ -162,6 +162,8 @@ fn statement_json(ctx: &Ctx, w: &World, s: &Statement) -> Value {
             "resource_version": "1",
         },
         "spec": {
+            // The spec's create and read responses list `statement_name` as required.
+            "statement_name": s.name,
             "statement": s.sql,
             "properties": s.properties,
             "compute_pool_id": s.compute_pool,

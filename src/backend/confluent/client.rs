@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 pub use budget::{Budget, DEFAULT_REQUESTS_PER_MIN, METRICS_REQUESTS_PER_MIN};
 use http::{Call, Http};
-pub use http::{MAX_ATTEMPTS, Sleeper, TokioSleeper};
+pub use http::{MAX_ATTEMPTS, Sleeper, TokioSleeper, error_details};
 
 use super::{
     ApiError, ApiErrorKind, ComputePool, ConfigValidation, ConfluentApi, ConnectorStatus,
@@ -326,6 +326,18 @@ impl ConfluentClient {
         let page: wire::Page<wire::Topic> =
             self.get_json(scope, Call::get(u, KeyKind::Kafka)).await?;
         Ok(page.data.into_iter().map(topic).collect())
+    }
+
+    /// A topic's partitions (how many a sampler reads).
+    pub async fn partitions(
+        &self,
+        scope: &Scope,
+        topic_name: &str,
+    ) -> Result<Vec<wire::Partition>, ApiError> {
+        let u = self.kafka_url(scope, &["topics", &seg(topic_name), "partitions"])?;
+        let page: wire::Page<wire::Partition> =
+            self.get_json(scope, Call::get(u, KeyKind::Kafka)).await?;
+        Ok(page.data)
     }
 
     pub async fn schema_by_id(&self, scope: &Scope, id: u32) -> Result<SchemaVersion, ApiError> {
@@ -681,6 +693,11 @@ impl ConfluentApi for ConfluentClient {
     ) -> BoxFuture<'a, Result<(), ApiError>> {
         async move {
             let u = self.connect_url(scope, &["connectors"], &[])?;
+            // Connect wants the name inside the config too.
+            let mut config = config.clone();
+            config
+                .entry("name".to_string())
+                .or_insert_with(|| name.to_string());
             let body = json!({"name": name, "config": config});
             self.http
                 .send(

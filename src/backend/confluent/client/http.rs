@@ -239,7 +239,7 @@ fn transport_reason(e: &reqwest::Error) -> String {
 }
 
 /// The API's own code and message from any of the shapes Confluent uses.
-pub(crate) fn error_details(body: &[u8]) -> (Option<String>, String) {
+pub fn error_details(body: &[u8]) -> (Option<String>, String) {
     let text = String::from_utf8_lossy(body);
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         // Jetty's HTML error pages carry the reason in <title>.

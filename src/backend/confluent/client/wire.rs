@@ -343,9 +343,18 @@ pub struct TagBinding {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
+pub struct Partition {
+    pub topic_name: Option<String>,
+    pub partition_id: Option<u32>,
+}
+
+/// A point of a FLAT metrics answer, or a group of points of a GROUPED one.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct MetricsPoint {
     pub timestamp: Option<String>,
     pub value: Option<f64>,
+    pub points: Option<Vec<MetricsPoint>>,
     #[serde(flatten)]
     pub labels: BTreeMap<String, Value>,
 }
