@@ -97,6 +97,34 @@ struct FileConfig {
     clipboard: Option<bool>,
     #[serde(default)]
     vars: BTreeMap<String, String>,
+    #[serde(default)]
+    endpoints: Endpoints,
+}
+
+/// External endpoints the guide talks to. Unset means: what the course's `[confluent]` table
+/// says, else the public default. Set in `[endpoints]` of the config file or by
+/// `CDC_WORKSHOP_<NAME>` (e.g. `CDC_WORKSHOP_CONFLUENT_API_URL`), which wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    pub confluent_api_url: Option<String>,
+    pub metrics_url: Option<String>,
+    pub kafka_rest_url: Option<String>,
+    pub schema_registry_url: Option<String>,
+    pub flink_url: Option<String>,
+}
+
+impl Endpoints {
+    fn overlay(self, env: EnvLookup) -> Self {
+        let pick = |name: &str, file: Option<String>| env(&format!("{ENV_PREFIX}{name}")).or(file);
+        Self {
+            confluent_api_url: pick("CONFLUENT_API_URL", self.confluent_api_url),
+            metrics_url: pick("METRICS_URL", self.metrics_url),
+            kafka_rest_url: pick("KAFKA_REST_URL", self.kafka_rest_url),
+            schema_registry_url: pick("SCHEMA_REGISTRY_URL", self.schema_registry_url),
+            flink_url: pick("FLINK_URL", self.flink_url),
+        }
+    }
 }
 
 /// Flags that override everything else.
@@ -125,6 +153,7 @@ pub struct Settings {
     pub hyperlinks: bool,
     /// Copy code blocks with OSC 52.
     pub clipboard: bool,
+    pub endpoints: Endpoints,
     /// Variable values with their origin, before the course's defaults are applied.
     vars: BTreeMap<String, (String, String)>,
 }
@@ -205,6 +234,7 @@ impl Settings {
                 .and_then(|v| parse_bool(&v))
                 .or(file.clipboard)
                 .unwrap_or(true),
+            endpoints: file.endpoints.overlay(env),
             dirs,
             config_file,
             vars,

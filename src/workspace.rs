@@ -3,7 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::backend::confluent::ConfluentApi;
+use crate::backend::confluent::client::ConfluentClient;
 use crate::backend::sql::NativeSql;
+use crate::runner::confluent::{ConfluentEndpoints, ConfluentRunner};
 use crate::runner::sql::SqlRunner;
 
 use thiserror::Error;
@@ -135,29 +138,62 @@ impl Workspace {
     pub fn services(&self) -> Result<Services, WorkspaceError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let terraform = self.terraform(Arc::clone(&clock));
+        let confluent = self.confluent();
         let sql = Arc::new(SqlRunner::new(
             Arc::new(NativeSql),
             self.course.databases.clone(),
             self.redactor.clone(),
         ));
+        let mut executor = Dispatcher::new(
+            ProcessExecutor::new(),
+            Arc::clone(&terraform),
+            self.values.secrets().clone(),
+        )
+        .with_sql(Arc::clone(&sql));
+        let mut prober = LiveProber::new()?
+            .with_terraform(Arc::clone(&terraform))
+            .with_sql(sql);
+        if let Some(confluent) = confluent {
+            executor = executor.with_confluent(Arc::clone(&confluent));
+            prober = prober.with_confluent(confluent);
+        }
         Ok(Services {
-            executor: Arc::new(
-                Dispatcher::new(
-                    ProcessExecutor::new(),
-                    Arc::clone(&terraform),
-                    self.values.secrets().clone(),
-                )
-                .with_sql(Arc::clone(&sql)),
-            ),
-            prober: Arc::new(
-                LiveProber::new()?
-                    .with_terraform(Arc::clone(&terraform))
-                    .with_sql(sql),
-            ),
+            executor: Arc::new(executor),
+            prober: Arc::new(prober),
             clock,
             redactor: self.redactor.clone(),
             terraform: Some(terraform),
         })
+    }
+
+    /// Confluent steps and checks through the real client, pointed where the settings say;
+    /// `None` when no HTTPS client can be built (those steps and checks then say so).
+    fn confluent(&self) -> Option<Arc<ConfluentRunner>> {
+        let e = &self.settings.endpoints;
+        let defaults = ConfluentEndpoints::default();
+        let endpoints = ConfluentEndpoints {
+            api_url: e.confluent_api_url.clone().unwrap_or(defaults.api_url),
+            metrics_url: e.metrics_url.clone().unwrap_or(defaults.metrics_url),
+            kafka_rest_url: e.kafka_rest_url.clone(),
+            schema_registry_url: e.schema_registry_url.clone(),
+            flink_url: e.flink_url.clone(),
+        };
+        let api: Arc<dyn ConfluentApi> = match ConfluentClient::new() {
+            Ok(client) => Arc::new(client),
+            Err(e) => {
+                tracing::error!(error = %e, "no Confluent client; Confluent steps and checks will fail");
+                return None;
+            }
+        };
+        Some(Arc::new(
+            ConfluentRunner::new(
+                api,
+                self.course.confluent.clone(),
+                endpoints,
+                self.redactor.clone(),
+            )
+            .with_secrets(self.values.secrets().clone()),
+        ))
     }
 
     pub fn clock(&self) -> Arc<dyn Clock> {

@@ -107,8 +107,8 @@ fn values_rows(sql: &str) -> Option<(Vec<String>, Rows)> {
     let rest: String = bytes[i.min(bytes.len())..].iter().collect();
     let names = rest
         .find('(')
-        .zip(rest.find(')'))
-        .filter(|(a, b)| a < b && rest[..*a].to_ascii_uppercase().contains("AS"))
+        .and_then(|a| rest[a..].find(')').map(|b| (a, a + b)))
+        .filter(|(a, _)| rest[..*a].to_ascii_uppercase().contains("AS"))
         .map(|(a, b)| {
             rest[a + 1..b]
                 .split(',')
