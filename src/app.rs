@@ -160,9 +160,8 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
             match result {
                 Ok(()) => model.notify(
                     format!(
-                        "saved your version of step `{}`; run it to submit (delete {} to go back)",
-                        request.step,
-                        request.path.display()
+                        "saved your edit of `{}`; run the step to submit it",
+                        request.step
                     ),
                     false,
                 ),

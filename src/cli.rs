@@ -4,6 +4,7 @@ mod check;
 mod lint;
 mod output;
 mod run;
+mod standin;
 mod status;
 mod teardown;
 
@@ -97,6 +98,22 @@ pub enum Command {
     Status(StatusArgs),
     /// Destroy every provisioned module (newest first), then prove nothing is left.
     Teardown(TeardownArgs),
+    /// Serve a local stand-in of Confluent Cloud with a ready workshop environment (rehearsals
+    /// and tests); its ids and keys go to an env file to source.
+    Standin(StandinArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StandinArgs {
+    /// Where to write the `export` lines for the guide's shell (created 0600).
+    #[arg(long, value_name = "FILE")]
+    pub env_file: std::path::PathBuf,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Take as long as Confluent Cloud does (minutes to provision) instead of moments.
+    #[arg(long)]
+    pub realistic: bool,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +204,7 @@ pub fn main() -> ExitCode {
         Some(Command::Check(args)) => check::run(&overrides, &env, &args),
         Some(Command::Status(args)) => status::run(&overrides, &env, &args),
         Some(Command::Teardown(args)) => teardown::run(&overrides, &env, &args),
+        Some(Command::Standin(args)) => standin::run(&args),
     };
     match result {
         Ok(exit) => exit.into(),

@@ -23,7 +23,13 @@ fn course_dir() -> std::path::PathBuf {
 pub fn point_at(cmd: &mut Command, w: &confluent::World) {
     let url = w.standin.url();
     let s = &w.seeded;
-    for name in ["CONFLUENT_API_URL", "METRICS_URL", "KAFKA_REST_URL", "SCHEMA_REGISTRY_URL", "FLINK_URL"] {
+    for name in [
+        "CONFLUENT_API_URL",
+        "METRICS_URL",
+        "KAFKA_REST_URL",
+        "SCHEMA_REGISTRY_URL",
+        "FLINK_URL",
+    ] {
         cmd.env(format!("CDC_WORKSHOP_{name}"), &url);
     }
     for (name, value) in [
@@ -52,7 +58,10 @@ pub fn point_at(cmd: &mut Command, w: &confluent::World) {
 async fn run(home: &Home, w: &confluent::World, args: &[&str]) -> Ran {
     let mut cmd = home.command(args);
     point_at(&mut cmd, w);
-    Ran(tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap())
+    Ran(tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap())
 }
 
 /// Every file under `dir`, for the "no secret on disk" check.
@@ -73,7 +82,12 @@ fn files(dir: &Path) -> Vec<std::path::PathBuf> {
 async fn run_creates_the_connector_and_statements_and_every_check_passes() {
     let w = confluent::world(Timings::default()).await;
     let home = Home::with_lessons(course_dir());
-    let ran = run(&home, &w, &["run", "--track", "cc", "--yes", "--format", "json"]).await;
+    let ran = run(
+        &home,
+        &w,
+        &["run", "--track", "cc", "--yes", "--format", "json"],
+    )
+    .await;
     ran.assert_code(0);
     let lines = ran.json_lines();
 
@@ -81,34 +95,79 @@ async fn run_creates_the_connector_and_statements_and_every_check_passes() {
     let attempts: Vec<(String, String)> = of_type(&lines, "check_attempted")
         .iter()
         .filter(|v| v["check"] == "connector-running")
-        .map(|v| (v["observation"]["verdict"].as_str().unwrap().to_string(), v["observation"]["observed"].as_str().unwrap().to_string()))
+        .map(|v| {
+            (
+                v["observation"]["verdict"].as_str().unwrap().to_string(),
+                v["observation"]["observed"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    assert_eq!(attempts.first().map(|a| a.0.as_str()), Some("pending"), "{attempts:?}");
+    assert_eq!(
+        attempts.first().map(|a| a.0.as_str()),
+        Some("pending"),
+        "{attempts:?}"
+    );
     assert!(attempts[0].1.contains("PROVISIONING"), "{attempts:?}");
     let finished = of_type(&lines, "check_finished");
-    for check in ["cluster", "pool", "connector-running", "orders-topic", "orders-schema", "insert-running"] {
-        let f = finished.iter().find(|v| v["check"] == check).unwrap_or_else(|| panic!("{check} did not finish"));
+    for check in [
+        "cluster",
+        "pool",
+        "connector-running",
+        "orders-topic",
+        "orders-schema",
+        "insert-running",
+    ] {
+        let f = finished
+            .iter()
+            .find(|v| v["check"] == check)
+            .unwrap_or_else(|| panic!("{check} did not finish"));
         assert_eq!(f["report"]["verdict"], "pass", "{check}: {f}");
     }
-    let logs: Vec<&str> = of_type(&lines, "log").iter().map(|v| v["text"].as_str().unwrap()).collect();
-    assert!(logs.contains(&"id │ status"), "the bounded query's table is in the log");
+    let logs: Vec<&str> = of_type(&lines, "log")
+        .iter()
+        .map(|v| v["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        logs.contains(&"id │ status"),
+        "the bounded query's table is in the log"
+    );
     assert!(logs.contains(&"1  │ ok"), "{logs:?}");
     assert_eq!(of_type(&lines, "lesson_completed").len(), 2);
 
     // The secrets never left the store: not on stdout, not in the data dir.
-    let secrets = [w.seeded.cloud_key.secret.as_str(), w.seeded.flink_key.secret.as_str(), "pg-Password-4711"];
+    let secrets = [
+        w.seeded.cloud_key.secret.as_str(),
+        w.seeded.flink_key.secret.as_str(),
+        "pg-Password-4711",
+    ];
     for s in secrets {
         assert!(!ran.stdout().contains(s), "a secret on stdout");
         for f in files(home.path()) {
             let bytes = std::fs::read(&f).unwrap();
-            assert!(!String::from_utf8_lossy(&bytes).contains(s), "a secret in {}", f.display());
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(s),
+                "a secret in {}",
+                f.display()
+            );
         }
     }
 
     // A second run finds everything done and creates nothing new.
-    let posts = || w.standin.exchanges().iter().filter(|e| e.method == "POST").count();
+    let posts = || {
+        w.standin
+            .exchanges()
+            .iter()
+            .filter(|e| e.method == "POST")
+            .count()
+    };
     let before = posts();
-    run(&home, &w, &["run", "--track", "cc", "--yes", "--format", "json"]).await.assert_code(0);
+    run(
+        &home,
+        &w,
+        &["run", "--track", "cc", "--yes", "--format", "json"],
+    )
+    .await
+    .assert_code(0);
     assert_eq!(posts(), before, "nothing was created twice");
 }
 
@@ -119,7 +178,10 @@ async fn a_wrong_cloud_key_is_named_with_what_to_do() {
     let mut cmd = home.command(&["check", "cluster"]);
     point_at(&mut cmd, &w);
     cmd.env("CDC_WORKSHOP_SECRET_CLOUD_SECRET", "not-the-secret-at-all");
-    let ran = Ran(tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap());
+    let ran = Ran(tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap());
     let out = format!("{}{}", ran.stdout(), ran.stderr());
     let host = w.standin.url().trim_start_matches("http://").to_string();
     assert!(

@@ -222,3 +222,95 @@ fn sigterm_while_a_step_runs_restores_the_terminal_and_records_the_interruption(
         "{text}"
     );
 }
+
+/// The Confluent fixture course in the real terminal against the stand-in: the connector's
+/// checks go from pending to pass on screen, a Flink statement is edited in `$EDITOR` and the
+/// edit is what runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confluent_checks_pass_on_screen_and_an_edited_statement_is_submitted() {
+    let Some(t) = Tmux::start(120, 42) else {
+        return;
+    };
+    let standin = cdc_workshop::standin::StandIn::start(cdc_workshop::standin::Timings::default())
+        .await
+        .expect("stand-in");
+    let s = standin.seed_workshop();
+    let home = tempfile::tempdir().expect("temp dir");
+    let env_file = home.path().join("env");
+    let mut exports = format!(
+        "export CDC_WORKSHOP_HOME={} CDC_WORKSHOP_LESSONS={}/tests/fixtures/course-confluent/lessons",
+        home.path().display(),
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for name in [
+        "CONFLUENT_API_URL",
+        "METRICS_URL",
+        "KAFKA_REST_URL",
+        "SCHEMA_REGISTRY_URL",
+        "FLINK_URL",
+    ] {
+        exports.push_str(&format!(" CDC_WORKSHOP_{name}={}", standin.url()));
+    }
+    for (name, value) in [
+        ("ORGANIZATION", &s.organization),
+        ("ENVIRONMENT", &s.environment),
+        ("ENVIRONMENT_NAME", &s.environment_name),
+        ("CLUSTER", &s.cluster),
+        ("CLUSTER_NAME", &s.cluster_name),
+        ("COMPUTE_POOL", &s.compute_pool),
+        ("PRINCIPAL", &s.service_account),
+        ("CONNECTOR_SERVICE_ACCOUNT", &s.service_account),
+        ("SECRET_CLOUD_KEY", &s.cloud_key.key),
+        ("SECRET_CLOUD_SECRET", &s.cloud_key.secret),
+        ("SECRET_KAFKA_KEY", &s.kafka_key.key),
+        ("SECRET_KAFKA_SECRET", &s.kafka_key.secret),
+        ("SECRET_SR_KEY", &s.schema_registry_key.key),
+        ("SECRET_SR_SECRET", &s.schema_registry_key.secret),
+        ("SECRET_FLINK_KEY", &s.flink_key.key),
+        ("SECRET_FLINK_SECRET", &s.flink_key.secret),
+    ] {
+        exports.push_str(&format!(" CDC_WORKSHOP_{name}='{value}'"));
+    }
+    exports.push_str(" CDC_WORKSHOP_SECRET_DB_PASSWORD=pg-Pass-1\n");
+    std::fs::write(&env_file, exports).expect("env file");
+    let bin = cli::bin();
+    tokio::task::spawn_blocking(move || {
+        t.line(&format!(
+            "source {}; export EDITOR='sed -i s/after.amount/after.amount*2/' PS1='$ '; clear; {}; echo EXITED-$?",
+            env_file.display(),
+            bin.display()
+        ));
+        t.wait_for("1 · Track");
+        t.keys(&["Enter"]);
+        t.wait_for("Step 1/2 · Confirm the environment is set up");
+        t.keys(&["Enter"]);
+        t.wait_for("✓ Check: The compute pool is provisioned");
+        t.keys(&["Enter"]);
+        // The connector provisions first: the check waits, then passes.
+        t.wait_for("✓ The connector is running");
+        let screen = t.wait_for("✓ The orders value schema is regis");
+        assert!(screen.contains("database.password = ••••"), "{screen}");
+        assert!(!screen.contains("pg-Pass-1"), "{screen}");
+
+        t.keys(&["n"]);
+        t.wait_for("Step 1/3 · Create the table for cleaned orders");
+        t.keys(&["Enter"]);
+        t.wait_for("✓ 1 Create the table for cleaned");
+        // Step 2 is selected next; edit it, then run it.
+        t.wait_for("› ◌ 2 Copy orders into the clean");
+        t.keys(&["e"]);
+        t.wait_for("saved your edit of `clean-insert`");
+        t.keys(&["Enter"]);
+        t.wait_for("✓ The insert statement runs");
+        // The selection moves on; back on step 2 its log shows what was submitted.
+        t.keys(&["k"]);
+        let screen = t.wait_for("using your edited statement");
+        assert!(screen.contains("after.amount*2"), "the edited statement ran:\n{screen}");
+        t.keys(&["q"]);
+        t.wait_for("EXITED-0");
+        t.assert_restored("CONFLUENT");
+    })
+    .await
+    .expect("the tmux scenario");
+    drop(standin);
+}

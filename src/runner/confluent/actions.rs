@@ -24,7 +24,9 @@ pub(super) async fn execute(
     log: &LogSink,
 ) -> StepOutcome {
     let values = run.values.as_ref();
-    log.send(LogStream::Guide, &step.action.display(values));
+    for line in step.action.display(values).lines() {
+        log.send(LogStream::Guide, line);
+    }
     let render = |t: &Template| {
         t.render(values)
             .map_err(|e| format!("{}: {e}", t.display(values)))

@@ -1,0 +1,98 @@
+//! `cdc-workshop standin`: serve the Confluent stand-in with a seeded workshop environment, for
+//! rehearsing the course without a Confluent account and for driving the guide in tests.
+//!
+//! The ids and the stand-in's own keys go into an env file (0600, written atomically), never
+//! onto the screen: source it in the shell that runs the guide.
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::standin::{StandIn, Timings};
+
+use super::{CliError, Exit};
+
+fn write_env_file(path: &Path, lines: &[(String, String)]) -> Result<(), CliError> {
+    let body: String = lines
+        .iter()
+        .map(|(k, v)| format!("export {k}='{v}'\n"))
+        .collect();
+    let tmp = path.with_extension("tmp");
+    let io = |e: std::io::Error| CliError::Usage(format!("cannot write {}: {e}", path.display()));
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)
+            .map_err(io)?;
+        f.write_all(body.as_bytes()).map_err(io)?;
+        f.sync_all().map_err(io)?;
+    }
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let timings = if args.realistic {
+            Timings::realistic()
+        } else {
+            Timings::default()
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
+        let standin = StandIn::start_on(addr, timings).await.map_err(|e| {
+            CliError::Usage(format!(
+                "cannot listen on {addr}: {e}; choose another --port"
+            ))
+        })?;
+        let s = standin.seed_workshop();
+        let url = standin.url();
+        let mut lines: Vec<(String, String)> = [
+            "CONFLUENT_API_URL",
+            "METRICS_URL",
+            "KAFKA_REST_URL",
+            "SCHEMA_REGISTRY_URL",
+            "FLINK_URL",
+        ]
+        .iter()
+        .map(|n| (format!("CDC_WORKSHOP_{n}"), url.clone()))
+        .collect();
+        for (name, value) in [
+            ("ORGANIZATION", &s.organization),
+            ("ENVIRONMENT", &s.environment),
+            ("ENVIRONMENT_NAME", &s.environment_name),
+            ("CLUSTER", &s.cluster),
+            ("CLUSTER_NAME", &s.cluster_name),
+            ("COMPUTE_POOL", &s.compute_pool),
+            ("PRINCIPAL", &s.service_account),
+            ("CONNECTOR_SERVICE_ACCOUNT", &s.service_account),
+            ("SECRET_CLOUD_KEY", &s.cloud_key.key),
+            ("SECRET_CLOUD_SECRET", &s.cloud_key.secret),
+            ("SECRET_KAFKA_KEY", &s.kafka_key.key),
+            ("SECRET_KAFKA_SECRET", &s.kafka_key.secret),
+            ("SECRET_SR_KEY", &s.schema_registry_key.key),
+            ("SECRET_SR_SECRET", &s.schema_registry_key.secret),
+            ("SECRET_FLINK_KEY", &s.flink_key.key),
+            ("SECRET_FLINK_SECRET", &s.flink_key.secret),
+        ] {
+            lines.push((format!("CDC_WORKSHOP_{name}"), value.clone()));
+        }
+        write_env_file(&args.env_file, &lines)?;
+        println!("Confluent stand-in listening on {url}");
+        println!(
+            "environment {} · cluster {} · compute pool {}",
+            s.environment, s.cluster, s.compute_pool
+        );
+        println!(
+            "source {} in the guide's shell; Ctrl-C stops the stand-in",
+            args.env_file.display()
+        );
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| CliError::Usage(format!("cannot wait for Ctrl-C: {e}")))?;
+        drop(standin);
+        Ok(Exit::Success)
+    })
+}
