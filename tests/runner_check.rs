@@ -431,3 +431,41 @@ async fn secrets_in_observations_and_messages_are_redacted() {
         assert!(!format!("{a:?}").contains("sk-live"));
     }
 }
+
+/// The request rate of a polling check with the default policy (1 s, doubling, at most 30 s),
+/// for a resource that stays pending: a burst while things usually change, then two a minute.
+/// Each Confluent check attempt is one API call (two for a subject with a compatibility).
+#[tokio::test(start_paused = true)]
+async fn a_pending_check_polls_six_times_in_its_first_minute_then_twice_a_minute() {
+    let mut s = spec(600, Messages::default());
+    s.poll = PollPolicy::default();
+    let prober = Scripted::new(&[(Verdict::Pending, "PROVISIONING")]);
+    let start = Instant::now();
+    let (report, _) = run(
+        &s,
+        &prober,
+        &ctx(Redactor::new()),
+        FixedJitter(0.5),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(report.verdict, Verdict::Fail);
+    let per_minute = |m: u64| {
+        prober
+            .asked_at()
+            .iter()
+            .filter(|t| {
+                t.duration_since(start) >= Duration::from_secs(m * 60)
+                    && t.duration_since(start) < Duration::from_secs((m + 1) * 60)
+            })
+            .count()
+    };
+    assert_eq!(
+        per_minute(0),
+        6,
+        "t = 0, 1, 3, 7, 15 and 31 s; the next comes at 61 s"
+    );
+    for m in 2..9 {
+        assert_eq!(per_minute(m), 2, "minute {m}");
+    }
+}
