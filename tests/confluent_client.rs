@@ -394,6 +394,18 @@ async fn connections_tags_and_metrics() {
         .await
         .unwrap();
     assert_eq!(metrics.get("salesforce_contacts"), Some(&42.0));
+    w.standin
+        .with_world(|world| world.metrics.insert("lcc-abc12".into(), 7.0));
+    let sent = c
+        .connector_metric(
+            &w.scope,
+            "lcc-abc12",
+            "io.confluent.kafka.connect/sent_records",
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent, 7.0);
 }
 
 #[tokio::test]

@@ -390,6 +390,14 @@ async fn everything_the_client_sends_and_the_stand_in_answers_holds_to_the_specs
     c.topic_metric(s, "io.confluent.kafka.server/received_records", 10)
         .await
         .unwrap();
+    c.connector_metric(
+        s,
+        "lcc-abc12",
+        "io.confluent.kafka.connect/sent_records",
+        10,
+    )
+    .await
+    .unwrap();
 
     // Errors: wrong key (401 in every shape), deleted (403), throttled (429), server (5xx).
     let mut wrong = w.scope.clone();

@@ -416,6 +416,13 @@ pub(super) fn metrics(w: &World, path: &str, body: &Option<Value>) -> Resp {
             "a resource filter (resource.kafka.id, resource.connector.id, …) is required",
         );
     }
+    if filter.get("field").and_then(Value::as_str) == Some("resource.connector.id") {
+        let id = filter.get("value").and_then(Value::as_str).unwrap_or("");
+        let data = vec![
+            json!({"timestamp": "2026-11-23T20:00:00Z", "value": w.metric(id), "resource.connector.id": id}),
+        ];
+        return Resp::json(200, &json!({"data": data}));
+    }
     let cluster = filter
         .get("value")
         .and_then(Value::as_str)

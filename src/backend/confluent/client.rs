@@ -379,7 +379,8 @@ impl ConfluentClient {
             .map(|_| ())
     }
 
-    /// Records (or bytes) per topic over the last `minutes`, from the Metrics API.
+    /// Records (or bytes) per topic over the last `minutes`, from the Metrics API
+    /// (`io.confluent.kafka.server/received_records`, `…/sent_bytes`, …).
     pub async fn topic_metric(
         &self,
         scope: &Scope,
@@ -387,30 +388,64 @@ impl ConfluentClient {
         minutes: u32,
     ) -> Result<BTreeMap<String, f64>, ApiError> {
         let cluster = need(&scope.cluster, "cluster", "Metrics")?;
+        self.metric_by(
+            scope,
+            metric,
+            minutes,
+            ("resource.kafka.id", cluster),
+            "metric.topic",
+        )
+        .await
+    }
+
+    /// A connector's records (or bytes) over the last `minutes`
+    /// (`io.confluent.kafka.connect/sent_records`, `…/received_records`, …); `connector_id` is
+    /// the `lcc-` id.
+    pub async fn connector_metric(
+        &self,
+        scope: &Scope,
+        connector_id: &str,
+        metric: &str,
+        minutes: u32,
+    ) -> Result<f64, ApiError> {
+        let filter = ("resource.connector.id", connector_id);
+        let by = self
+            .metric_by(scope, metric, minutes, filter, "resource.connector.id")
+            .await?;
+        Ok(by.values().sum())
+    }
+
+    /// One Metrics API query: `metric` over the last `minutes`, filtered on a resource and
+    /// summed per value of `group_by` (FLAT points and GROUPED series alike).
+    async fn metric_by(
+        &self,
+        scope: &Scope,
+        metric: &str,
+        minutes: u32,
+        filter: (&str, &str),
+        group_by: &str,
+    ) -> Result<BTreeMap<String, f64>, ApiError> {
         let u = url(&scope.metrics_url, &["v2/metrics/cloud/query"], &[])?;
         // Metrics lag about five minutes: the window ends then, so it is complete.
         let now = chrono_like_now_minus(5);
         let start = chrono_like_now_minus(5 + u64::from(minutes));
         let body = json!({
             "aggregations": [{"metric": metric}],
-            "filter": {"field": "resource.kafka.id", "op": "EQ", "value": cluster},
-            "group_by": ["metric.topic"],
+            "filter": {"field": filter.0, "op": "EQ", "value": filter.1},
+            "group_by": [group_by],
             "granularity": "ALL",
             "intervals": [format!("{start}/{now}")],
             "limit": 1000,
         });
-        let response: wire::MetricsResponse = {
-            let call = Call::with(Method::POST, u, KeyKind::Cloud, Some(body));
-            let reply = self.http.send(scope, &call).await?;
-            reply.json(&call)?
-        };
+        let call = Call::with(Method::POST, u, KeyKind::Cloud, Some(body));
+        let response: wire::MetricsResponse = self.http.send(scope, &call).await?.json(&call)?;
         let mut out = BTreeMap::new();
         for point in response.data {
-            if let (Some(Value::String(topic)), Some(v)) =
-                (point.labels.get("metric.topic"), point.value)
-            {
-                *out.entry(topic.clone()).or_insert(0.0) += v;
-            }
+            let Some(Value::String(key)) = point.labels.get(group_by) else {
+                continue;
+            };
+            let grouped: f64 = point.points.iter().flatten().filter_map(|p| p.value).sum();
+            *out.entry(key.clone()).or_insert(0.0) += point.value.unwrap_or(0.0) + grouped;
         }
         Ok(out)
     }
