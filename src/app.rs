@@ -80,6 +80,9 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
         size.height,
     );
     model.now_ms = clock.wall_ms();
+    if let Some(notice) = &ws.credential_notice {
+        model.warning = Some(notice.clone());
+    }
 
     let mut tasks: Option<TaskManager> = None;
     let mut task_rx: Option<mpsc::Receiver<TaskEvent>> = None;

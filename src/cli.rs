@@ -1,6 +1,8 @@
 //! The command line (a stable contract: DESIGN §3). Parsing here, each command in `cli/`.
 
 mod check;
+mod credentials;
+mod doctor;
 mod lint;
 mod output;
 mod run;
@@ -101,6 +103,33 @@ pub enum Command {
     /// Serve a local stand-in of Confluent Cloud with a ready workshop environment (rehearsals
     /// and tests); its ids and keys go to an env file to source.
     Standin(StandinArgs),
+    /// Is this machine ready? Terraform, credentials (present and accepted), public IP, clock,
+    /// disk; one line per item with what to do; exit 1 when something required fails.
+    Doctor {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Manage the credentials the course needs: set, list, delete, import an upstream .accounts.
+    #[command(subcommand)]
+    Credentials(CredentialsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCommand {
+    /// Names, where each is kept and whether its service accepts it (never the values).
+    List {
+        /// Do not ask the services whether the credentials are valid.
+        #[arg(long)]
+        no_check: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Store one credential; the value is typed without echo (or read from a pipe).
+    Set { name: String },
+    /// Forget one credential.
+    Delete { name: String },
+    /// Import the upstream workshop's `.accounts` file of `export NAME="value"` lines.
+    Import { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Args)]
@@ -205,6 +234,8 @@ pub fn main() -> ExitCode {
         Some(Command::Status(args)) => status::run(&overrides, &env, &args),
         Some(Command::Teardown(args)) => teardown::run(&overrides, &env, &args),
         Some(Command::Standin(args)) => standin::run(&args),
+        Some(Command::Credentials(command)) => credentials::run(&overrides, &env, &command),
+        Some(Command::Doctor { format }) => doctor::run(&overrides, &env, format),
     };
     match result {
         Ok(exit) => exit.into(),
@@ -232,6 +263,8 @@ pub enum CliError {
     Usage(String),
     #[error("terminal error: {0}")]
     Terminal(std::io::Error),
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialError),
 }
 
 impl CliError {

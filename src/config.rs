@@ -112,9 +112,34 @@ pub struct Endpoints {
     pub kafka_rest_url: Option<String>,
     pub schema_registry_url: Option<String>,
     pub flink_url: Option<String>,
+    /// OpenAI API base (validates the OpenAI key).
+    pub openai_url: Option<String>,
+    /// AWS STS endpoint (validates the AWS key).
+    pub aws_sts_url: Option<String>,
+    /// The Azure CLI to ask `az account show`.
+    pub az_command: Option<String>,
+    /// An HTTPS service that answers with the caller's public IP (`doctor`).
+    pub ip_echo_url: Option<String>,
+    /// Your public IP, when detection is not wanted or not possible.
+    pub public_ip: Option<String>,
 }
 
 impl Endpoints {
+    /// Where credential validations go.
+    pub fn validation(
+        &self,
+        aws_region: Option<&str>,
+    ) -> crate::credentials::validate::ValidationEndpoints {
+        let d = crate::credentials::validate::ValidationEndpoints::default();
+        crate::credentials::validate::ValidationEndpoints {
+            confluent_api: self.confluent_api_url.clone().unwrap_or(d.confluent_api),
+            aws_sts: self.aws_sts_url.clone().unwrap_or(d.aws_sts),
+            aws_region: aws_region.map_or(d.aws_region, String::from),
+            openai: self.openai_url.clone().unwrap_or(d.openai),
+            az_command: self.az_command.clone().unwrap_or(d.az_command),
+        }
+    }
+
     fn overlay(self, env: EnvLookup) -> Self {
         let pick = |name: &str, file: Option<String>| env(&format!("{ENV_PREFIX}{name}")).or(file);
         Self {
@@ -123,6 +148,11 @@ impl Endpoints {
             kafka_rest_url: pick("KAFKA_REST_URL", self.kafka_rest_url),
             schema_registry_url: pick("SCHEMA_REGISTRY_URL", self.schema_registry_url),
             flink_url: pick("FLINK_URL", self.flink_url),
+            openai_url: pick("OPENAI_URL", self.openai_url),
+            aws_sts_url: pick("AWS_STS_URL", self.aws_sts_url),
+            az_command: pick("AZ_COMMAND", self.az_command),
+            ip_echo_url: pick("IP_ECHO_URL", self.ip_echo_url),
+            public_ip: pick("PUBLIC_IP", self.public_ip),
         }
     }
 }

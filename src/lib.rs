@@ -9,6 +9,7 @@ pub mod assets;
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod engine;
 pub mod journal;
 pub mod ledger;

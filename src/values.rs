@@ -1,8 +1,8 @@
 //! What templates render against: step outputs, resolved variables and secret values.
 //!
-//! Secrets come from the environment for now (the variable a course's `[[secrets]]` entry names,
-//! or `CDC_WORKSHOP_SECRET_<NAME>`); every value found is taught to the redactor at load time so
-//! it can never be printed.
+//! Secrets come from the credential store, then the environment (the variable a course's
+//! `[[secrets]]` entry names, or `CDC_WORKSHOP_SECRET_<NAME>`); every value found is taught to
+//! the redactor at load time so it can never be printed.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -106,7 +106,27 @@ pub struct Values {
 }
 
 impl Values {
-    /// Resolve the course's secrets from the environment and teach them to the redactor.
+    /// Resolve the course's secrets from `store`, then the environment, and teach them to the
+    /// redactor. A store that cannot be read (a file others can read) is an error.
+    pub fn load_with(
+        course: &Course,
+        vars: BTreeMap<String, String>,
+        env: EnvLookup,
+        redactor: &Redactor,
+        store: &dyn crate::credentials::CredentialStore,
+    ) -> Result<Self, crate::credentials::CredentialError> {
+        let secrets = Secrets::new(redactor.clone());
+        for decl in &course.secrets {
+            if let Some((value, _)) =
+                crate::credentials::lookup(store, &decl.name, decl.env.as_deref(), env)?
+            {
+                secrets.insert(&decl.name, value.expose());
+            }
+        }
+        Ok(Self { vars, secrets })
+    }
+
+    /// Resolve the course's secrets from the environment only and teach them to the redactor.
     pub fn load(
         course: &Course,
         vars: BTreeMap<String, String>,

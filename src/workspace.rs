@@ -47,6 +47,8 @@ pub enum WorkspaceError {
     },
     #[error(transparent)]
     Probe(#[from] crate::runner::probe::ProbeError),
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::CredentialError),
     #[error(
         "no workshop run yet: start one with `cdc-workshop` (the guide) or `cdc-workshop run --track aws`"
     )]
@@ -66,6 +68,10 @@ pub struct Workspace {
     pub redactor: Redactor,
     pub values: Values,
     pub runs: Runs,
+    /// Where credentials are kept (the OS keyring, else the owner-only file).
+    pub credentials: Arc<dyn crate::credentials::CredentialStore>,
+    /// The one-time note that the keyring was unavailable and the file is used instead.
+    pub credential_notice: Option<String>,
 }
 
 /// An opened run: the engine rebuilt from its journal.
@@ -95,7 +101,8 @@ impl Workspace {
         })?;
         let vars = settings.resolve_vars(&course, env)?;
         let redactor = Redactor::new();
-        let values = Values::load(&course, vars, env, &redactor);
+        let opened = crate::credentials::open(&settings.dirs, env);
+        let values = Values::load_with(&course, vars, env, &redactor, opened.store.as_ref())?;
         let runs = Runs::new(&settings.dirs.data);
         let assets = Assets::choose(settings.assets.as_deref(), settings.lessons.as_deref());
         Ok(Self {
@@ -106,6 +113,8 @@ impl Workspace {
             redactor,
             values,
             runs,
+            credentials: Arc::from(opened.store),
+            credential_notice: opened.announcement,
         })
     }
 
@@ -120,6 +129,10 @@ impl Workspace {
             &ws.settings.log_level,
             ws.redactor.clone(),
         )?;
+        if let Some(notice) = &ws.credential_notice {
+            tracing::warn!("{notice}");
+            eprintln!("note: {notice}");
+        }
         Ok((ws, log))
     }
 

@@ -1,0 +1,290 @@
+//! Is a credential accepted by its service? One cheap authenticated call each, against an
+//! endpoint the settings can move (tests use local servers): Confluent lists environments, AWS
+//! asks STS who the key belongs to, OpenAI lists models, Azure asks `az account show`.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use super::Secret;
+
+/// How long one validation may take.
+pub const VALIDATION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where each validation goes.
+#[derive(Debug, Clone)]
+pub struct ValidationEndpoints {
+    pub confluent_api: String,
+    pub aws_sts: String,
+    pub aws_region: String,
+    pub openai: String,
+    /// The Azure CLI (`az`), or a stand-in for tests.
+    pub az_command: String,
+}
+
+impl Default for ValidationEndpoints {
+    fn default() -> Self {
+        Self {
+            confluent_api: crate::backend::confluent::DEFAULT_API_URL.to_string(),
+            aws_sts: "https://sts.amazonaws.com".to_string(),
+            aws_region: "us-east-1".to_string(),
+            openai: "https://api.openai.com".to_string(),
+            az_command: "az".to_string(),
+        }
+    }
+}
+
+/// The verdict on one credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Validity {
+    Valid(String),
+    /// Rejected by the service: which one, and what to check.
+    Rejected(String),
+    /// Could not ask (network, tool missing): not a verdict on the credential.
+    Unknown(String),
+}
+
+impl Validity {
+    pub fn is_valid(&self) -> bool {
+        matches!(self, Validity::Valid(_))
+    }
+
+    pub fn describe(&self) -> &str {
+        match self {
+            Validity::Valid(s) | Validity::Rejected(s) | Validity::Unknown(s) => s,
+        }
+    }
+}
+
+fn client() -> Result<reqwest::Client, Validity> {
+    reqwest::Client::builder()
+        .user_agent(crate::backend::confluent::client::USER_AGENT)
+        .timeout(VALIDATION_TIMEOUT)
+        .build()
+        .map_err(|e| Validity::Unknown(format!("cannot set up HTTPS: {e}")))
+}
+
+fn unreachable(service: &str, url: &str, e: &reqwest::Error) -> Validity {
+    if e.is_timeout() {
+        Validity::Unknown(format!(
+            "{service} did not answer within {}s at {url}",
+            VALIDATION_TIMEOUT.as_secs()
+        ))
+    } else {
+        Validity::Unknown(format!(
+            "cannot reach {service} at {url}; check the network"
+        ))
+    }
+}
+
+/// The Cloud API key: `GET /org/v2/environments?page_size=1`.
+pub async fn confluent(endpoints: &ValidationEndpoints, key: &Secret, secret: &Secret) -> Validity {
+    let http = match client() {
+        Ok(c) => c,
+        Err(v) => return v,
+    };
+    let url = format!(
+        "{}/org/v2/environments?page_size=1",
+        endpoints.confluent_api.trim_end_matches('/')
+    );
+    match http.get(&url).basic_auth(key.expose(), Some(secret.expose())).send().await {
+        Ok(r) if r.status().is_success() => Validity::Valid("Confluent Cloud accepted the Cloud API key".into()),
+        Ok(r) if r.status().as_u16() == 401 => Validity::Rejected(
+            "Confluent Cloud rejected the Cloud API key (401); check that it is a Cloud resource-management key (not a cluster key) and that the secret belongs to it".into(),
+        ),
+        Ok(r) => Validity::Unknown(format!("Confluent Cloud answered {}", r.status().as_u16())),
+        Err(e) => unreachable("Confluent Cloud", &endpoints.confluent_api, &e),
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+fn hmac(key: &[u8], data: &str) -> Vec<u8> {
+    // Any key length is valid for HMAC, so this cannot fail; fall back to an empty MAC anyway.
+    match HmacSha256::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(data.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// AWS Signature Version 4 `Authorization` header for a request with the given parts.
+/// `amz_date` is `YYYYMMDDTHHMMSSZ`; `signed` are `(lower-case name, value)` pairs, sorted.
+#[allow(clippy::too_many_arguments)]
+pub fn sigv4_authorization(
+    access_key: &str,
+    secret_key: &str,
+    amz_date: &str,
+    region: &str,
+    service: &str,
+    method: &str,
+    path: &str,
+    query: &str,
+    signed: &[(&str, &str)],
+    payload: &[u8],
+) -> String {
+    let date = &amz_date[..8.min(amz_date.len())];
+    let canonical_headers: String = signed
+        .iter()
+        .map(|(k, v)| format!("{k}:{}\n", v.trim()))
+        .collect();
+    let signed_names: Vec<&str> = signed.iter().map(|(k, _)| *k).collect();
+    let signed_names = signed_names.join(";");
+    let canonical = format!(
+        "{method}\n{path}\n{query}\n{canonical_headers}\n{signed_names}\n{}",
+        hex(&Sha256::digest(payload))
+    );
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        hex(&Sha256::digest(canonical.as_bytes()))
+    );
+    let k_date = hmac(format!("AWS4{secret_key}").as_bytes(), date);
+    let k_region = hmac(&k_date, region);
+    let k_service = hmac(&k_region, service);
+    let k_signing = hmac(&k_service, "aws4_request");
+    let signature = hex(&hmac(&k_signing, &to_sign));
+    format!(
+        "AWS4-HMAC-SHA256 Credential={access_key}/{scope}, SignedHeaders={signed_names}, Signature={signature}"
+    )
+}
+
+fn amz_now() -> String {
+    let t = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    // 2026-11-23T20:05:48Z → 20261123T200548Z
+    t.replace(['-', ':'], "")
+}
+
+/// The AWS key pair: STS `GetCallerIdentity` (works with any permissions).
+pub async fn aws(
+    endpoints: &ValidationEndpoints,
+    access_key: &Secret,
+    secret_key: &Secret,
+) -> Validity {
+    let http = match client() {
+        Ok(c) => c,
+        Err(v) => return v,
+    };
+    let base = endpoints.aws_sts.trim_end_matches('/');
+    let host = base.split_once("://").map_or(base, |(_, h)| h).to_string();
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+    let amz_date = amz_now();
+    let content_type = "application/x-www-form-urlencoded; charset=utf-8";
+    let auth = sigv4_authorization(
+        access_key.expose(),
+        secret_key.expose(),
+        &amz_date,
+        &endpoints.aws_region,
+        "sts",
+        "POST",
+        "/",
+        "",
+        &[
+            ("content-type", content_type),
+            ("host", &host),
+            ("x-amz-date", &amz_date),
+        ],
+        body.as_bytes(),
+    );
+    let sent = http
+        .post(format!("{base}/"))
+        .header("content-type", content_type)
+        .header("x-amz-date", &amz_date)
+        .header("authorization", auth)
+        .body(body)
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => {
+            let text = r.text().await.unwrap_or_default();
+            let arn = text
+                .split_once("<Arn>")
+                .and_then(|(_, rest)| rest.split_once("</Arn>"))
+                .map_or("the caller", |(arn, _)| arn);
+            Validity::Valid(format!("AWS knows the key as {arn}"))
+        }
+        Ok(r) if matches!(r.status().as_u16(), 401 | 403) => Validity::Rejected(
+            "AWS STS rejected the access key (403); check the access key id and its secret, and that the IAM user is active".into(),
+        ),
+        Ok(r) => Validity::Unknown(format!("AWS STS answered {}", r.status().as_u16())),
+        Err(e) => unreachable("AWS STS", base, &e),
+    }
+}
+
+/// An OpenAI key: `GET /v1/models`.
+pub async fn openai(endpoints: &ValidationEndpoints, key: &Secret) -> Validity {
+    let http = match client() {
+        Ok(c) => c,
+        Err(v) => return v,
+    };
+    let url = format!("{}/v1/models", endpoints.openai.trim_end_matches('/'));
+    match http.get(&url).bearer_auth(key.expose()).send().await {
+        Ok(r) if r.status().is_success() => Validity::Valid("OpenAI accepted the key".into()),
+        Ok(r) if r.status().as_u16() == 401 => {
+            Validity::Rejected("OpenAI rejected the key (401); create a new one at https://platform.openai.com/api-keys".into())
+        }
+        Ok(r) => Validity::Unknown(format!("OpenAI answered {}", r.status().as_u16())),
+        Err(e) => unreachable("OpenAI", &endpoints.openai, &e),
+    }
+}
+
+/// An Azure login: `az account show` succeeds.
+pub async fn azure(endpoints: &ValidationEndpoints) -> Validity {
+    let run = tokio::process::Command::new(&endpoints.az_command)
+        .args(["account", "show", "--output", "json"])
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    match tokio::time::timeout(VALIDATION_TIMEOUT, run).await {
+        Ok(Ok(out)) if out.status.success() => {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+            let name = v
+                .get("name")
+                .and_then(|n| n.as_str())
+                .unwrap_or("a subscription");
+            Validity::Valid(format!("logged in to Azure ({name})"))
+        }
+        Ok(Ok(_)) => Validity::Rejected("`az account show` failed: log in with `az login`".into()),
+        Ok(Err(e)) => Validity::Unknown(format!(
+            "cannot run `{}` ({e}); install the Azure CLI",
+            endpoints.az_command
+        )),
+        Err(_) => Validity::Unknown("`az account show` did not answer in time".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `get-vanilla` case of AWS's published Signature Version 4 test suite.
+    #[test]
+    fn sigv4_matches_the_aws_test_suite() {
+        let auth = sigv4_authorization(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20150830T123600Z",
+            "us-east-1",
+            "service",
+            "GET",
+            "/",
+            "",
+            &[
+                ("host", "example.amazonaws.com"),
+                ("x-amz-date", "20150830T123600Z"),
+            ],
+            b"",
+        );
+        assert_eq!(
+            auth,
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+        );
+    }
+}
