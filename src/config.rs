@@ -122,6 +122,21 @@ pub struct Endpoints {
     pub ip_echo_url: Option<String>,
     /// Your public IP, when detection is not wanted or not possible.
     pub public_ip: Option<String>,
+    /// How long a credential check may take (`10s` by default).
+    pub validation_timeout: Option<HumanDuration>,
+}
+
+/// A duration written the human way (`500ms`, `10s`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text)
+            .map(HumanDuration)
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 impl Endpoints {
@@ -137,6 +152,7 @@ impl Endpoints {
             aws_region: aws_region.map_or(d.aws_region, String::from),
             openai: self.openai_url.clone().unwrap_or(d.openai),
             az_command: self.az_command.clone().unwrap_or(d.az_command),
+            timeout: self.validation_timeout.map_or(d.timeout, |t| t.0),
         }
     }
 
@@ -153,6 +169,9 @@ impl Endpoints {
             az_command: pick("AZ_COMMAND", self.az_command),
             ip_echo_url: pick("IP_ECHO_URL", self.ip_echo_url),
             public_ip: pick("PUBLIC_IP", self.public_ip),
+            validation_timeout: env(&format!("{ENV_PREFIX}VALIDATION_TIMEOUT"))
+                .and_then(|t| humantime::parse_duration(&t).ok().map(HumanDuration))
+                .or(self.validation_timeout),
         }
     }
 }

@@ -203,8 +203,7 @@ fn disk(ws: &Workspace) -> Item {
     let _ = std::fs::create_dir_all(dir);
     match nix::sys::statvfs::statvfs(dir) {
         Ok(s) => {
-            let free_mb = s.blocks_available().saturating_mul(s.fragment_size())
-                / (1024 * 1024);
+            let free_mb = s.blocks_available().saturating_mul(s.fragment_size()) / (1024 * 1024);
             if free_mb >= MIN_FREE_DISK_MB {
                 Item::pass("free disk", format!("{free_mb} MB in {}", dir.display()))
             } else {

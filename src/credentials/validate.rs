@@ -21,6 +21,8 @@ pub struct ValidationEndpoints {
     pub openai: String,
     /// The Azure CLI (`az`), or a stand-in for tests.
     pub az_command: String,
+    /// How long one validation may take.
+    pub timeout: Duration,
 }
 
 impl Default for ValidationEndpoints {
@@ -31,6 +33,7 @@ impl Default for ValidationEndpoints {
             aws_region: "us-east-1".to_string(),
             openai: "https://api.openai.com".to_string(),
             az_command: "az".to_string(),
+            timeout: VALIDATION_TIMEOUT,
         }
     }
 }
@@ -57,20 +60,17 @@ impl Validity {
     }
 }
 
-fn client() -> Result<reqwest::Client, Validity> {
+fn client(endpoints: &ValidationEndpoints) -> Result<reqwest::Client, Validity> {
     reqwest::Client::builder()
         .user_agent(crate::backend::confluent::client::USER_AGENT)
-        .timeout(VALIDATION_TIMEOUT)
+        .timeout(endpoints.timeout)
         .build()
         .map_err(|e| Validity::Unknown(format!("cannot set up HTTPS: {e}")))
 }
 
 fn unreachable(service: &str, url: &str, e: &reqwest::Error) -> Validity {
     if e.is_timeout() {
-        Validity::Unknown(format!(
-            "{service} did not answer within {}s at {url}",
-            VALIDATION_TIMEOUT.as_secs()
-        ))
+        Validity::Unknown(format!("{service} did not answer in time at {url}"))
     } else {
         Validity::Unknown(format!(
             "cannot reach {service} at {url}; check the network"
@@ -80,7 +80,7 @@ fn unreachable(service: &str, url: &str, e: &reqwest::Error) -> Validity {
 
 /// The Cloud API key: `GET /org/v2/environments?page_size=1`.
 pub async fn confluent(endpoints: &ValidationEndpoints, key: &Secret, secret: &Secret) -> Validity {
-    let http = match client() {
+    let http = match client(endpoints) {
         Ok(c) => c,
         Err(v) => return v,
     };
@@ -168,7 +168,7 @@ pub async fn aws(
     access_key: &Secret,
     secret_key: &Secret,
 ) -> Validity {
-    let http = match client() {
+    let http = match client(endpoints) {
         Ok(c) => c,
         Err(v) => return v,
     };
@@ -220,7 +220,7 @@ pub async fn aws(
 
 /// An OpenAI key: `GET /v1/models`.
 pub async fn openai(endpoints: &ValidationEndpoints, key: &Secret) -> Validity {
-    let http = match client() {
+    let http = match client(endpoints) {
         Ok(c) => c,
         Err(v) => return v,
     };
@@ -242,7 +242,7 @@ pub async fn azure(endpoints: &ValidationEndpoints) -> Validity {
         .stdin(std::process::Stdio::null())
         .kill_on_drop(true)
         .output();
-    match tokio::time::timeout(VALIDATION_TIMEOUT, run).await {
+    match tokio::time::timeout(endpoints.timeout, run).await {
         Ok(Ok(out)) if out.status.success() => {
             let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
             let name = v
@@ -262,7 +262,43 @@ pub async fn azure(endpoints: &ValidationEndpoints) -> Validity {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[tokio::test]
+    async fn an_azure_login_is_asked_of_the_az_cli() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = |name: &str, body: &str| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+            p.display().to_string()
+        };
+        let logged_in = ValidationEndpoints {
+            az_command: script("az-ok", r#"echo '{"name": "Workshop subscription"}'"#),
+            ..Default::default()
+        };
+        assert_eq!(
+            azure(&logged_in).await,
+            Validity::Valid("logged in to Azure (Workshop subscription)".into())
+        );
+        let logged_out = ValidationEndpoints {
+            az_command: script("az-no", "echo 'Please run az login' >&2; exit 1"),
+            ..Default::default()
+        };
+        assert_eq!(
+            azure(&logged_out).await,
+            Validity::Rejected("`az account show` failed: log in with `az login`".into())
+        );
+        let missing = ValidationEndpoints {
+            az_command: dir.path().join("nope").display().to_string(),
+            ..Default::default()
+        };
+        assert!(
+            matches!(azure(&missing).await, Validity::Unknown(m) if m.contains("install the Azure CLI"))
+        );
+    }
 
     /// The `get-vanilla` case of AWS's published Signature Version 4 test suite.
     #[test]
