@@ -7,6 +7,7 @@ pub mod editor;
 pub mod keymap;
 pub mod model;
 pub mod provision;
+pub mod setup;
 pub mod update;
 
 use std::sync::Arc;
@@ -19,12 +20,14 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::cli::{CliError, Exit, TuiArgs};
 use crate::config::{EnvLookup, Overrides};
+use crate::credentials::validate::Validity;
 use crate::engine::Msg;
 use crate::runner::confluent::edited_statement_path;
 use crate::tasks::{TaskEvent, TaskManager};
 use crate::tui::{TerminalGuard, copy_to_clipboard};
 use crate::ui::theme::Theme;
 use crate::workspace::Workspace;
+use model::CredentialState;
 use model::Model;
 use update::{Action, AppEffect, update};
 
@@ -87,6 +90,12 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
     let mut tasks: Option<TaskManager> = None;
     let mut task_rx: Option<mpsc::Receiver<TaskEvent>> = None;
     let mut edits: Vec<EditRequest> = Vec::new();
+    let (checked_tx, mut checked_rx) = mpsc::channel(CHECKED_CHANNEL_LEN);
+    let checks = CredentialChecks {
+        env,
+        tx: checked_tx,
+    };
+    checks.start(ws);
     if !args.new
         && let Some(mut opened) = ws.open_current()?
     {
@@ -110,7 +119,15 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
                 effects,
             },
         );
-        perform(&mut model, fx, ws, &mut tasks, &mut task_rx, &mut edits)?;
+        perform(
+            &mut model,
+            fx,
+            ws,
+            &mut tasks,
+            &mut task_rx,
+            &mut edits,
+            &checks,
+        )?;
     }
 
     let (input_tx, mut input_rx) = mpsc::channel::<TermEvent>(INPUT_CHANNEL_LEN);
@@ -143,6 +160,7 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
                     actions.extend(results.drain(..).map(Action::Task));
                 }
             }
+            Some(states) = checked_rx.recv() => actions.push(Action::CredentialsChecked(states)),
             _ = tick.tick() => actions.push(Action::Tick(clock.wall_ms())),
             () = recv_signal(&mut terminate) => actions.push(Action::Terminate),
             () = recv_signal(&mut hangup) => actions.push(Action::Terminate),
@@ -150,7 +168,15 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
         }
         for action in actions {
             let fx = update(&mut model, action);
-            perform(&mut model, fx, ws, &mut tasks, &mut task_rx, &mut edits)?;
+            perform(
+                &mut model,
+                fx,
+                ws,
+                &mut tasks,
+                &mut task_rx,
+                &mut edits,
+                &checks,
+            )?;
         }
         for request in edits.drain(..) {
             // The editor owns the terminal meanwhile: no key may reach the guide.
@@ -224,6 +250,61 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
     Ok(Exit::Success)
 }
 
+/// Results of credential checks queued for the loop; a full queue drops a result (the next
+/// check repeats it).
+const CHECKED_CHANNEL_LEN: usize = 8;
+
+/// Starts credential checks: where each credential is (at once), then what its service says.
+struct CredentialChecks<'a> {
+    env: EnvLookup<'a>,
+    tx: mpsc::Sender<std::collections::BTreeMap<String, CredentialState>>,
+}
+
+impl CredentialChecks<'_> {
+    fn start(&self, ws: &Workspace) {
+        let mut states = std::collections::BTreeMap::new();
+        let mut values = std::collections::BTreeMap::new();
+        for decl in &ws.course.secrets {
+            let state = match crate::credentials::lookup(
+                ws.credentials.as_ref(),
+                &decl.name,
+                decl.env.as_deref(),
+                self.env,
+            ) {
+                Ok(Some((value, from))) => {
+                    values.insert(decl.name.clone(), value);
+                    CredentialState::Present(from.label())
+                }
+                Ok(None) => CredentialState::Missing,
+                Err(e) => CredentialState::Unverified(e.to_string()),
+            };
+            states.insert(decl.name.clone(), state);
+        }
+        let _ = self.tx.try_send(states);
+        if values.is_empty() {
+            return;
+        }
+        let region = ws.values.vars().get("aws_region").cloned();
+        let endpoints = ws.settings.endpoints.validation(region.as_deref());
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let verdicts = crate::credentials::validate::check_all(&values, &endpoints).await;
+            let states = verdicts
+                .into_iter()
+                .map(|(name, v)| {
+                    let state = match v {
+                        Validity::Valid(m) => CredentialState::Valid(m),
+                        Validity::Rejected(m) => CredentialState::Rejected(m),
+                        Validity::Unknown(m) => CredentialState::Unverified(m),
+                    };
+                    (name, state)
+                })
+                .collect();
+            let _ = tx.send(states).await;
+        });
+    }
+}
+
 /// A statement the participant asked to edit, handled by the loop (it owns the terminal).
 struct EditRequest {
     path: std::path::PathBuf,
@@ -285,6 +366,7 @@ fn perform(
     tasks: &mut Option<TaskManager>,
     task_rx: &mut Option<mpsc::Receiver<TaskEvent>>,
     edits: &mut Vec<EditRequest>,
+    checks: &CredentialChecks<'_>,
 ) -> Result<(), CliError> {
     let mut engine_effects = Vec::new();
     for effect in effects {
@@ -298,6 +380,17 @@ fn perform(
                 }
             }
             AppEffect::Quit => model.quit = true,
+            AppEffect::SaveCredential { name, value } => match ws.credentials.set(&name, &value) {
+                Ok(()) => {
+                    ws.values.secrets().insert(&name, value.expose());
+                    model.notify(
+                        format!("stored {name} in the {}", ws.credentials.kind().label()),
+                        false,
+                    );
+                }
+                Err(e) => model.notify(e.to_string(), true),
+            },
+            AppEffect::CheckCredentials => checks.start(ws),
             AppEffect::EditStatement {
                 run,
                 lesson,
@@ -337,7 +430,7 @@ fn perform(
                         effects,
                     },
                 );
-                perform(model, fx, ws, tasks, task_rx, edits)?;
+                perform(model, fx, ws, tasks, task_rx, edits, checks)?;
             }
         }
     }

@@ -18,14 +18,15 @@ pub fn render(model: &Model, f: &mut Frame) {
     match model.screen {
         Screen::Welcome => screens::welcome::render(model, f),
         Screen::Lesson => screens::lesson::render(model, f),
+        Screen::Setup => screens::setup::render(model, f),
     }
     let area = f.area();
     match &model.overlay {
         Some(Overlay::Help) => {
-            let mode = if model.screen == Screen::Welcome {
-                Mode::Welcome
-            } else {
-                Mode::Lesson
+            let mode = match model.screen {
+                Screen::Welcome => Mode::Welcome,
+                Screen::Lesson => Mode::Lesson,
+                Screen::Setup => Mode::Setup,
             };
             widgets::chrome::help(f, area, mode, model.help_scroll, &model.theme);
         }

@@ -10,6 +10,7 @@ pub enum Mode {
     Lesson,
     Help,
     Confirm,
+    Setup,
 }
 
 /// What a key asks for.
@@ -49,6 +50,14 @@ pub enum Intent {
     NewRun,
     Yes,
     No,
+    /// Open the credentials screen.
+    OpenSetup,
+    /// Setup: type a new value for the selected credential.
+    EditCredential,
+    /// Setup: ask each service whether its credentials work.
+    CheckCredentials,
+    /// Setup: back to where the participant came from.
+    CloseSetup,
 }
 
 /// A key as written in hints: the code and the modifiers that must be held.
@@ -92,9 +101,53 @@ const LESSON: &[Mode] = &[Mode::Lesson];
 const WELCOME: &[Mode] = &[Mode::Welcome];
 const SCREENS: &[Mode] = &[Mode::Welcome, Mode::Lesson];
 const CONFIRM: &[Mode] = &[Mode::Confirm];
+const SETUP: &[Mode] = &[Mode::Setup];
+const ALL_SCREENS: &[Mode] = &[Mode::Welcome, Mode::Lesson, Mode::Setup];
 
 /// The default bindings, in the order hints and help list them.
 pub const BINDINGS: &[Binding] = &[
+    Binding {
+        modes: SETUP,
+        keys: &[code(KeyCode::Enter)],
+        intent: Intent::EditCredential,
+        hint: Some("enter value"),
+        help: "Type a value for the selected credential (it is never shown)",
+    },
+    Binding {
+        modes: SETUP,
+        keys: &[k('j'), code(KeyCode::Down)],
+        intent: Intent::Down,
+        hint: None,
+        help: "Select the next credential",
+    },
+    Binding {
+        modes: SETUP,
+        keys: &[k('k'), code(KeyCode::Up)],
+        intent: Intent::Up,
+        hint: None,
+        help: "Select the previous credential",
+    },
+    Binding {
+        modes: SETUP,
+        keys: &[k('v')],
+        intent: Intent::CheckCredentials,
+        hint: Some("check"),
+        help: "Ask each service whether its credentials work",
+    },
+    Binding {
+        modes: SETUP,
+        keys: &[code(KeyCode::Esc)],
+        intent: Intent::CloseSetup,
+        hint: Some("done"),
+        help: "Leave the credentials screen",
+    },
+    Binding {
+        modes: SCREENS,
+        keys: &[k('C')],
+        intent: Intent::OpenSetup,
+        hint: None,
+        help: "Credentials: enter and check the keys the workshop needs",
+    },
     Binding {
         modes: LESSON,
         keys: &[code(KeyCode::Enter), k('r')],
@@ -309,14 +362,14 @@ pub const BINDINGS: &[Binding] = &[
         help: "Start the workshop on the selected track",
     },
     Binding {
-        modes: SCREENS,
+        modes: ALL_SCREENS,
         keys: &[k('?'), code(KeyCode::F(1))],
         intent: Intent::ToggleHelp,
         hint: Some("help"),
         help: "Show or hide this help",
     },
     Binding {
-        modes: SCREENS,
+        modes: ALL_SCREENS,
         keys: &[k('q'), ctrl('c')],
         intent: Intent::Quit,
         hint: Some("quit"),

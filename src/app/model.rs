@@ -20,6 +20,31 @@ pub const NOTICE_TICKS: u64 = 24;
 pub enum Screen {
     Welcome,
     Lesson,
+    /// Enter and check the credentials the course needs.
+    Setup,
+}
+
+/// What the setup screen knows about one credential (never its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialState {
+    Missing,
+    /// Stored or in the environment; where, as words.
+    Present(String),
+    Checking,
+    Valid(String),
+    Rejected(String),
+    /// The service could not be asked.
+    Unverified(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SetupState {
+    pub selected: usize,
+    /// The value being typed (only its length is ever drawn).
+    pub editing: Option<crate::credentials::Secret>,
+    pub states: BTreeMap<String, CredentialState>,
+    /// Where Esc goes back to.
+    pub return_to: Option<Screen>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +114,7 @@ pub struct Model {
     pub help_scroll: u16,
     pub welcome: WelcomeState,
     pub lesson: LessonState,
+    pub setup: SetupState,
     pub logs: BTreeMap<String, LogBuffer>,
     /// Live (and last) Terraform progress per step id.
     pub provisions: BTreeMap<String, Provision>,
@@ -126,6 +152,7 @@ impl Model {
                 chosen,
             },
             lesson: LessonState::default(),
+            setup: SetupState::default(),
             logs: BTreeMap::new(),
             provisions: BTreeMap::new(),
             notices: Vec::new(),

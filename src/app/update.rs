@@ -1,5 +1,7 @@
 //! `update(&mut Model, Action) -> Vec<AppEffect>`: the only place the app's state changes.
 
+use std::collections::BTreeMap;
+
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::keymap::{Intent, Mode, intent_for, key_for};
@@ -24,6 +26,8 @@ pub enum Action {
     Tick(u64),
     /// SIGTERM/SIGHUP: leave now, interrupting what runs.
     Terminate,
+    /// Where each credential is and what its service said (never values).
+    CredentialsChecked(BTreeMap<String, super::model::CredentialState>),
     /// The loop created (or opened) a run; the engine comes with the effects that started it.
     RunOpened {
         id: String,
@@ -51,6 +55,13 @@ pub enum AppEffect {
     },
     /// Put text on the clipboard with OSC 52.
     Copy(String),
+    /// Store a credential the participant typed on the setup screen.
+    SaveCredential {
+        name: String,
+        value: crate::credentials::Secret,
+    },
+    /// Ask each service whether its credentials work; the answer comes back as an action.
+    CheckCredentials,
     /// Open a Flink SQL step's statement in the participant's editor (the terminal is handed
     /// over while it runs); `original` seeds the file the first time.
     EditStatement {
@@ -128,6 +139,14 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
             model.quit = true;
             fx.push(AppEffect::Quit);
         }
+        Action::CredentialsChecked(states) => {
+            let first = model.setup.states.is_empty();
+            model.setup.states.extend(states);
+            if first && super::setup::needed_at_start(model) {
+                super::setup::open(model);
+                model.setup.return_to = Some(Screen::Welcome);
+            }
+        }
         Action::RunOpened {
             id,
             engine: e,
@@ -158,11 +177,16 @@ fn mode(model: &Model) -> Mode {
         (Some(Overlay::Confirm(_)), _) => Mode::Confirm,
         (None, Screen::Welcome) => Mode::Welcome,
         (None, Screen::Lesson) => Mode::Lesson,
+        (None, Screen::Setup) => Mode::Setup,
     }
 }
 
 fn on_key(model: &mut Model, key: &KeyEvent, fx: &mut Vec<AppEffect>) {
     let mode = mode(model);
+    if mode == Mode::Setup && model.setup.editing.is_some() {
+        super::setup::on_typing(model, key, fx);
+        return;
+    }
     let Some(intent) = intent_for(mode, key) else {
         return;
     };
@@ -173,6 +197,8 @@ fn on_key(model: &mut Model, key: &KeyEvent, fx: &mut Vec<AppEffect>) {
             _ => model.overlay = None,
         },
         Mode::Confirm => confirm(model, intent == Intent::Yes, fx),
+        Mode::Setup => super::setup::on_intent(model, intent, fx),
+        _ if intent == Intent::OpenSetup => super::setup::open(model),
         Mode::Welcome => welcome(model, intent, fx),
         Mode::Lesson => lesson(model, intent, fx),
     }

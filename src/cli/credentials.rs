@@ -15,11 +15,6 @@ use crate::workspace::Workspace;
 use super::output::{Format, json_line};
 use super::{CliError, CredentialsCommand, Exit};
 
-/// Pairs that are validated together, and single keys validated alone.
-const CONFLUENT: (&str, &str) = ("confluent_cloud_api_key", "confluent_cloud_api_secret");
-const AWS: (&str, &str) = ("aws_access_key_id", "aws_secret_access_key");
-const OPENAI: &str = "openai_api_key";
-
 pub fn run(
     overrides: &Overrides,
     env: EnvLookup,
@@ -165,38 +160,30 @@ pub(crate) fn validate_all(
     ws: &Workspace,
     env: EnvLookup,
 ) -> std::collections::BTreeMap<String, Validity> {
-    let value = |name: &str| {
-        let decl = ws.course.secrets.iter().find(|s| s.name == name);
-        lookup(
-            ws.credentials.as_ref(),
-            name,
-            decl.and_then(|d| d.env.as_deref()),
-            env,
-        )
-        .ok()
-        .flatten()
-        .map(|(v, _)| v)
-    };
+    let values = present(ws, env);
     let region = ws.values.vars().get("aws_region").cloned();
     let endpoints: ValidationEndpoints = ws.settings.endpoints.validation(region.as_deref());
-    let mut out = std::collections::BTreeMap::new();
-    let Ok(rt) = super::runtime() else { return out };
-    rt.block_on(async {
-        if let (Some(k), Some(s)) = (value(CONFLUENT.0), value(CONFLUENT.1)) {
-            let v = validate::confluent(&endpoints, &k, &s).await;
-            out.insert(CONFLUENT.0.to_string(), v.clone());
-            out.insert(CONFLUENT.1.to_string(), v);
-        }
-        if let (Some(k), Some(s)) = (value(AWS.0), value(AWS.1)) {
-            let v = validate::aws(&endpoints, &k, &s).await;
-            out.insert(AWS.0.to_string(), v.clone());
-            out.insert(AWS.1.to_string(), v);
-        }
-        if let Some(k) = value(OPENAI) {
-            out.insert(OPENAI.to_string(), validate::openai(&endpoints, &k).await);
-        }
-    });
-    out
+    match super::runtime() {
+        Ok(rt) => rt.block_on(validate::check_all(&values, &endpoints)),
+        Err(_) => Default::default(),
+    }
+}
+
+/// Every course credential that has a value (store first, then the environment).
+pub(crate) fn present(
+    ws: &Workspace,
+    env: EnvLookup,
+) -> std::collections::BTreeMap<String, Secret> {
+    ws.course
+        .secrets
+        .iter()
+        .filter_map(|d| {
+            lookup(ws.credentials.as_ref(), &d.name, d.env.as_deref(), env)
+                .ok()
+                .flatten()
+                .map(|(v, _)| (d.name.clone(), v))
+        })
+        .collect()
 }
 
 fn list(ws: &Workspace, env: EnvLookup, no_check: bool, format: Format) -> Result<Exit, CliError> {

@@ -78,6 +78,49 @@ fn unreachable(service: &str, url: &str, e: &reqwest::Error) -> Validity {
     }
 }
 
+/// Credentials validated together (key and secret), and alone.
+pub const CONFLUENT_PAIR: (&str, &str) = ("confluent_cloud_api_key", "confluent_cloud_api_secret");
+pub const AWS_PAIR: (&str, &str) = ("aws_access_key_id", "aws_secret_access_key");
+pub const OPENAI_KEY: &str = "openai_api_key";
+
+/// Ask every service whose credentials are among `values` (name → value); the verdict per name.
+pub async fn check_all(
+    values: &std::collections::BTreeMap<String, Secret>,
+    endpoints: &ValidationEndpoints,
+) -> std::collections::BTreeMap<String, Validity> {
+    let mut out = std::collections::BTreeMap::new();
+    let get = |n: &str| values.get(n);
+    let confluent = async {
+        match (get(CONFLUENT_PAIR.0), get(CONFLUENT_PAIR.1)) {
+            (Some(k), Some(s)) => Some(confluent(endpoints, k, s).await),
+            _ => None,
+        }
+    };
+    let aws = async {
+        match (get(AWS_PAIR.0), get(AWS_PAIR.1)) {
+            (Some(k), Some(s)) => Some(aws(endpoints, k, s).await),
+            _ => None,
+        }
+    };
+    let openai = async {
+        match get(OPENAI_KEY) {
+            Some(k) => Some(openai(endpoints, k).await),
+            None => None,
+        }
+    };
+    let (c, a, o) = tokio::join!(confluent, aws, openai);
+    for (pair, verdict) in [(CONFLUENT_PAIR, c), (AWS_PAIR, a)] {
+        if let Some(v) = verdict {
+            out.insert(pair.0.to_string(), v.clone());
+            out.insert(pair.1.to_string(), v);
+        }
+    }
+    if let Some(v) = o {
+        out.insert(OPENAI_KEY.to_string(), v);
+    }
+    out
+}
+
 /// The Cloud API key: `GET /org/v2/environments?page_size=1`.
 pub async fn confluent(endpoints: &ValidationEndpoints, key: &Secret, secret: &Secret) -> Validity {
     let http = match client(endpoints) {

@@ -33,7 +33,7 @@ const TOP_KEYS: &[&str] = &[
     "tracks",
 ];
 const VARIABLE_KEYS: &[&str] = &["name", "default", "description"];
-const SECRET_KEYS: &[&str] = &["name", "description", "env"];
+const SECRET_KEYS: &[&str] = &["name", "description", "env", "url"];
 const TRACK_KEYS: &[&str] = &["id", "title", "description", "lessons", "components"];
 const COMPONENT_KEYS: &[&str] = &["id", "title", "kind", "default", "lessons"];
 
@@ -67,6 +67,7 @@ struct SecretRaw {
     #[serde(default)]
     description: String,
     env: Option<Spanned<String>>,
+    url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -250,6 +251,7 @@ fn parse_manifest(
                 name: s.name.into_inner(),
                 description: s.description,
                 env: s.env.map(Spanned::into_inner),
+                url: s.url,
                 pos,
             }
         })

@@ -144,6 +144,8 @@ pub struct SecretDecl {
     pub description: String,
     /// Environment variable the value may come from (e.g. `CONFLUENT_CLOUD_API_KEY`).
     pub env: Option<String>,
+    /// Where to get it (shown on the setup screen).
+    pub url: Option<String>,
     pub pos: SourcePos,
 }
 

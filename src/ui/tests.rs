@@ -10,7 +10,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
-use crate::app::model::{Model, Overlay};
+use crate::app::model::{CredentialState, Model, Overlay};
 use crate::app::update::{Action, AppEffect, update};
 use crate::engine::{Engine, Msg, Session};
 use crate::lesson::source::LessonSource;
@@ -503,5 +503,85 @@ fn hyperlinks_leave_no_stale_text_when_the_lesson_scrolls() {
     assert!(
         linked_frames > 5,
         "the lesson has links on screen: {linked_frames}"
+    );
+}
+
+/// Where credentials stand as the loop reports them.
+fn credentials_reported(s: &mut Screen, states: &[(&str, CredentialState)]) {
+    update(
+        &mut s.model,
+        Action::CredentialsChecked(
+            states
+                .iter()
+                .map(|(n, st)| (n.to_string(), st.clone()))
+                .collect(),
+        ),
+    );
+}
+
+#[test]
+fn with_the_confluent_key_missing_the_guide_opens_on_the_credentials_screen() {
+    let mut s = Screen::welcome(shipped());
+    credentials_reported(&mut s, &[
+        ("confluent_cloud_api_key", CredentialState::Missing),
+        ("confluent_cloud_api_secret", CredentialState::Missing),
+        ("aws_access_key_id", CredentialState::Valid("AWS knows the key as arn:aws:iam::123456789012:user/workshop".into())),
+        ("aws_secret_access_key", CredentialState::Valid("AWS knows the key as arn:aws:iam::123456789012:user/workshop".into())),
+        ("openai_api_key", CredentialState::Rejected("OpenAI rejected the key (401); create a new one at https://platform.openai.com/api-keys".into())),
+    ]);
+    assert_eq!(s.model.screen, crate::app::model::Screen::Setup);
+    s.snapshot("setup");
+}
+
+#[test]
+fn a_typed_value_is_masked_saved_by_enter_and_never_drawn() {
+    let mut s = Screen::welcome(shipped());
+    credentials_reported(
+        &mut s,
+        &[("confluent_cloud_api_key", CredentialState::Missing)],
+    );
+    s.key(KeyCode::Enter);
+    for c in "Xy9-secret".chars() {
+        s.key(KeyCode::Char(c));
+    }
+    s.key(KeyCode::Backspace);
+    let terminal = s.render(100, 30);
+    let text = screen_text(&terminal);
+    assert!(
+        text.contains("confluent_cloud_api_key: •••••••••"),
+        "{text}"
+    );
+    assert!(!text.contains("Xy9"), "{text}");
+    s.snapshot_at("setup_typing", &[(100, 30)]);
+    let fx = update(
+        &mut s.model,
+        Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    let saved: Vec<String> = fx
+        .iter()
+        .filter_map(|e| match e {
+            AppEffect::SaveCredential { name, value } => Some(format!("{name}={}", value.expose())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(saved, vec!["confluent_cloud_api_key=Xy9-secre".to_string()]);
+    assert!(fx.iter().any(|e| matches!(e, AppEffect::CheckCredentials)));
+    assert_eq!(
+        s.model.setup.states.get("confluent_cloud_api_key"),
+        Some(&CredentialState::Checking)
+    );
+
+    // Esc while typing throws the input away; Esc again goes back to the welcome screen.
+    s.key(KeyCode::Enter)
+        .key(KeyCode::Char('z'))
+        .key(KeyCode::Esc);
+    assert!(s.model.setup.editing.is_none());
+    s.key(KeyCode::Esc);
+    assert_eq!(s.model.screen, crate::app::model::Screen::Welcome);
+    s.key(KeyCode::Char('C'));
+    assert_eq!(
+        s.model.screen,
+        crate::app::model::Screen::Setup,
+        "C opens it again"
     );
 }
