@@ -37,10 +37,14 @@ pub fn render(model: &Model, f: &mut Frame) {
     f.render_widget(
         Paragraph::new(vec![
             Line::from(vec![Span::styled(" cdc-workshop · ", t.title), Span::styled("Credentials", t.strong)]),
-            Line::from(Span::styled(
-                " Entered once, kept in your OS keyring (or an owner-only file), never shown again.",
-                t.dim,
-            )),
+            match &model.warning {
+                // The one-time note that the keyring is unavailable belongs here.
+                Some(w) => Line::from(Span::styled(format!(" {w}"), t.warn)),
+                None => Line::from(Span::styled(
+                    " Entered once, kept in your OS keyring (or an owner-only file), never shown again.",
+                    t.dim,
+                )),
+            },
         ]),
         banner,
     );
