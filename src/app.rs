@@ -281,11 +281,12 @@ impl CredentialChecks<'_> {
             states.insert(decl.name.clone(), state);
         }
         let _ = self.tx.try_send(states);
-        if values.is_empty() {
+        let region = ws.values.vars().get("aws_region").cloned();
+        let mut endpoints = ws.settings.endpoints.validation(region.as_deref());
+        endpoints.gcp_key_file = crate::cli::gcp_key_file(ws);
+        if values.is_empty() && endpoints.gcp_key_file.is_none() {
             return;
         }
-        let region = ws.values.vars().get("aws_region").cloned();
-        let endpoints = ws.settings.endpoints.validation(region.as_deref());
         let tx = self.tx.clone();
         tokio::spawn(async move {
             let verdicts = crate::credentials::validate::check_all(&values, &endpoints).await;

@@ -2,6 +2,7 @@
 
 mod check;
 mod credentials;
+pub(crate) use credentials::gcp_key_file;
 mod doctor;
 mod lint;
 mod output;

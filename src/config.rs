@@ -122,6 +122,8 @@ pub struct Endpoints {
     pub ip_echo_url: Option<String>,
     /// Your public IP, when detection is not wanted or not possible.
     pub public_ip: Option<String>,
+    /// Where to exchange a GCP key's JWT (instead of the key's own `token_uri`).
+    pub gcp_token_url: Option<String>,
     /// How long a credential check may take (`10s` by default).
     pub validation_timeout: Option<HumanDuration>,
 }
@@ -153,6 +155,8 @@ impl Endpoints {
             openai: self.openai_url.clone().unwrap_or(d.openai),
             az_command: self.az_command.clone().unwrap_or(d.az_command),
             timeout: self.validation_timeout.map_or(d.timeout, |t| t.0),
+            gcp_key_file: None,
+            gcp_token_url: self.gcp_token_url.clone(),
         }
     }
 
@@ -169,6 +173,7 @@ impl Endpoints {
             az_command: pick("AZ_COMMAND", self.az_command),
             ip_echo_url: pick("IP_ECHO_URL", self.ip_echo_url),
             public_ip: pick("PUBLIC_IP", self.public_ip),
+            gcp_token_url: pick("GCP_TOKEN_URL", self.gcp_token_url),
             validation_timeout: env(&format!("{ENV_PREFIX}VALIDATION_TIMEOUT"))
                 .and_then(|t| humantime::parse_duration(&t).ok().map(HumanDuration))
                 .or(self.validation_timeout),

@@ -3,6 +3,7 @@
 //! Knows nothing of the app or the UI.
 
 pub mod accounts;
+pub mod gcp;
 mod keyring_store;
 mod secret;
 mod store;

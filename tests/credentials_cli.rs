@@ -80,6 +80,17 @@ async fn services() -> SocketAddr {
             }),
         )
         .route("/ip", get(|| async { "203.0.113.7\n" }))
+        .route(
+            "/token",
+            post(|body: String| async move {
+                let jwt = body.strip_prefix("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=").unwrap_or("");
+                if jwt.split('.').count() == 3 && jwt.split('.').all(|p| !p.is_empty()) {
+                    (StatusCode::OK, r#"{"access_token":"ya29.test","expires_in":3599,"token_type":"Bearer"}"#)
+                } else {
+                    (StatusCode::BAD_REQUEST, r#"{"error":"invalid_grant"}"#)
+                }
+            }),
+        )
         .route("/slow/v1/models", get(|| async {
             tokio::time::sleep(std::time::Duration::from_secs(3)).await;
             "{}"
@@ -408,4 +419,38 @@ async fn a_service_that_does_not_answer_in_time_is_not_a_verdict_on_the_key() {
         "{}",
         ran.stdout()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_checks_a_gcp_key_file_through_the_token_exchange() {
+    let addr = services().await;
+    let home = shipped_lessons();
+    let pem = home.path().join("k.pem");
+    let made = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .arg(&pem)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !made {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "openssl is needed under CI");
+        eprintln!("skipping: openssl is not available to make a test key");
+        return;
+    }
+    let key = home.path().join("gcp-key.json");
+    let body = serde_json::json!({
+        "type": "service_account", "project_id": "cdc-ws", "client_email": "ws@cdc-ws.iam.gserviceaccount.com",
+        "private_key": std::fs::read_to_string(&pem).unwrap(), "token_uri": "https://oauth2.googleapis.com/token",
+    });
+    std::fs::write(&key, body.to_string()).unwrap();
+    let mut cmd = home.command(&["doctor", "--format", "json"]);
+    point_at(&mut cmd, addr);
+    cmd.env("CDC_WORKSHOP_GCP_CREDENTIALS_FILE", &key).env("CDC_WORKSHOP_GCP_TOKEN_URL", format!("http://{addr}/token"));
+    let ran = Ran(tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap());
+    let items = ran.json_lines();
+    let gcp = items.iter().find(|i| i["item"] == "GCP service-account key").expect("a GCP item");
+    assert_eq!(gcp["ok"], true, "{gcp}");
+    assert!(gcp["detail"].as_str().unwrap().starts_with("Google accepted the key of ws@cdc-ws.iam.gserviceaccount.com (project cdc-ws)"), "{gcp}");
+    let reach = items.iter().find(|i| i["item"] == "reach Confluent Cloud API").expect("reachability");
+    assert_eq!(reach["ok"], true, "{reach}");
+    assert!(!ran.stdout().contains("PRIVATE KEY"));
 }

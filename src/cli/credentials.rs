@@ -162,11 +162,30 @@ pub(crate) fn validate_all(
 ) -> std::collections::BTreeMap<String, Validity> {
     let values = present(ws, env);
     let region = ws.values.vars().get("aws_region").cloned();
-    let endpoints: ValidationEndpoints = ws.settings.endpoints.validation(region.as_deref());
+    let mut endpoints: ValidationEndpoints = ws.settings.endpoints.validation(region.as_deref());
+    endpoints.gcp_key_file = gcp_key_file(ws);
     match super::runtime() {
         Ok(rt) => rt.block_on(validate::check_all(&values, &endpoints)),
         Err(_) => Default::default(),
     }
+}
+
+/// The GCP key file the course variable names, `~` expanded, when set.
+pub(crate) fn gcp_key_file(ws: &Workspace) -> Option<std::path::PathBuf> {
+    let raw = ws
+        .values
+        .vars()
+        .get(validate::GCP_KEY_FILE)?
+        .trim()
+        .to_string();
+    if raw.is_empty() {
+        return None;
+    }
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    Some(match (raw.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => std::path::PathBuf::from(raw),
+    })
 }
 
 /// Every course credential that has a value (store first, then the environment).

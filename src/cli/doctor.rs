@@ -224,6 +224,58 @@ fn disk(ws: &Workspace) -> Item {
     }
 }
 
+/// Every endpoint the settings name answers at all (any HTTP status counts: it is there).
+async fn endpoints(ws: &Workspace) -> Vec<Item> {
+    let e = &ws.settings.endpoints;
+    let named = [
+        ("Confluent Cloud API", &e.confluent_api_url),
+        ("Metrics API", &e.metrics_url),
+        ("Kafka REST", &e.kafka_rest_url),
+        ("Schema Registry", &e.schema_registry_url),
+        ("Flink SQL", &e.flink_url),
+        ("OpenAI", &e.openai_url),
+        ("AWS STS", &e.aws_sts_url),
+    ];
+    let Ok(http) = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+    else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (name, url) in named {
+        let Some(url) = url else { continue };
+        let item = format!("reach {name}");
+        out.push(match http.head(url).send().await {
+            Ok(r) => Item::pass(&item, format!("{url} answers ({})", r.status().as_u16())),
+            Err(_) => Item::fail(
+                &item,
+                format!("{url} does not answer"),
+                "check the URL in config.toml or CDC_WORKSHOP_*_URL, and the network",
+            ),
+        });
+    }
+    out
+}
+
+fn gcp_key(ws: &Workspace, checks: &std::collections::BTreeMap<String, Validity>) -> Option<Item> {
+    let path = super::credentials::gcp_key_file(ws)?;
+    let name = "GCP service-account key";
+    let item = match checks.get(crate::credentials::validate::GCP_KEY_FILE) {
+        Some(Validity::Valid(why)) => Item::pass(name, format!("{why} ({})", path.display())),
+        Some(Validity::Rejected(why)) => Item::fail(
+            name,
+            why.clone(),
+            "set gcp_credentials_file to a current key of the workshop's service account",
+        ),
+        Some(Validity::Unknown(why)) => {
+            Item::pass(name, format!("{}; not verified: {why}", path.display()))
+        }
+        None => Item::pass(name, path.display().to_string()),
+    };
+    Some(item.optional())
+}
+
 fn credentials(
     ws: &Workspace,
     env: EnvLookup,
@@ -283,6 +335,8 @@ pub fn run(overrides: &Overrides, env: EnvLookup, format: Format) -> Result<Exit
     });
     items.push(disk(&ws));
     items.extend(credentials(&ws, env, &checks));
+    items.extend(gcp_key(&ws, &checks));
+    items.extend(rt.block_on(endpoints(&ws)));
     let failed_required = items.iter().any(|i| i.required && !i.ok);
     match format {
         Format::Json => {

@@ -23,6 +23,10 @@ pub struct ValidationEndpoints {
     pub az_command: String,
     /// How long one validation may take.
     pub timeout: Duration,
+    /// The GCP service-account key file to check, when the course has one set.
+    pub gcp_key_file: Option<std::path::PathBuf>,
+    /// Where to exchange the GCP key's JWT instead of the key's own `token_uri`.
+    pub gcp_token_url: Option<String>,
 }
 
 impl Default for ValidationEndpoints {
@@ -34,6 +38,8 @@ impl Default for ValidationEndpoints {
             openai: "https://api.openai.com".to_string(),
             az_command: "az".to_string(),
             timeout: VALIDATION_TIMEOUT,
+            gcp_key_file: None,
+            gcp_token_url: None,
         }
     }
 }
@@ -82,6 +88,8 @@ fn unreachable(service: &str, url: &str, e: &reqwest::Error) -> Validity {
 pub const CONFLUENT_PAIR: (&str, &str) = ("confluent_cloud_api_key", "confluent_cloud_api_secret");
 pub const AWS_PAIR: (&str, &str) = ("aws_access_key_id", "aws_secret_access_key");
 pub const OPENAI_KEY: &str = "openai_api_key";
+/// The course variable naming the GCP service-account key file.
+pub const GCP_KEY_FILE: &str = "gcp_credentials_file";
 
 /// Ask every service whose credentials are among `values` (name → value); the verdict per name.
 pub async fn check_all(
@@ -108,7 +116,18 @@ pub async fn check_all(
             None => None,
         }
     };
-    let (c, a, o) = tokio::join!(confluent, aws, openai);
+    let gcp = async {
+        match &endpoints.gcp_key_file {
+            Some(path) => Some(
+                super::gcp::validate(path, endpoints.gcp_token_url.as_deref(), endpoints).await,
+            ),
+            None => None,
+        }
+    };
+    let (c, a, o, g) = tokio::join!(confluent, aws, openai, gcp);
+    if let Some(v) = g {
+        out.insert(GCP_KEY_FILE.to_string(), v);
+    }
     for (pair, verdict) in [(CONFLUENT_PAIR, c), (AWS_PAIR, a)] {
         if let Some(v) = verdict {
             out.insert(pair.0.to_string(), v.clone());
