@@ -427,12 +427,22 @@ async fn doctor_checks_a_gcp_key_file_through_the_token_exchange() {
     let home = shipped_lessons();
     let pem = home.path().join("k.pem");
     let made = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
         .arg(&pem)
         .output()
         .is_ok_and(|o| o.status.success());
     if !made {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "openssl is needed under CI");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "openssl is needed under CI"
+        );
         eprintln!("skipping: openssl is not available to make a test key");
         return;
     }
@@ -444,13 +454,28 @@ async fn doctor_checks_a_gcp_key_file_through_the_token_exchange() {
     std::fs::write(&key, body.to_string()).unwrap();
     let mut cmd = home.command(&["doctor", "--format", "json"]);
     point_at(&mut cmd, addr);
-    cmd.env("CDC_WORKSHOP_GCP_CREDENTIALS_FILE", &key).env("CDC_WORKSHOP_GCP_TOKEN_URL", format!("http://{addr}/token"));
-    let ran = Ran(tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap());
+    cmd.env("CDC_WORKSHOP_GCP_CREDENTIALS_FILE", &key)
+        .env("CDC_WORKSHOP_GCP_TOKEN_URL", format!("http://{addr}/token"));
+    let ran = Ran(tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap());
     let items = ran.json_lines();
-    let gcp = items.iter().find(|i| i["item"] == "GCP service-account key").expect("a GCP item");
+    let gcp = items
+        .iter()
+        .find(|i| i["item"] == "GCP service-account key")
+        .expect("a GCP item");
     assert_eq!(gcp["ok"], true, "{gcp}");
-    assert!(gcp["detail"].as_str().unwrap().starts_with("Google accepted the key of ws@cdc-ws.iam.gserviceaccount.com (project cdc-ws)"), "{gcp}");
-    let reach = items.iter().find(|i| i["item"] == "reach Confluent Cloud API").expect("reachability");
+    assert!(
+        gcp["detail"].as_str().unwrap().starts_with(
+            "Google accepted the key of ws@cdc-ws.iam.gserviceaccount.com (project cdc-ws)"
+        ),
+        "{gcp}"
+    );
+    let reach = items
+        .iter()
+        .find(|i| i["item"] == "reach Confluent Cloud API")
+        .expect("reachability");
     assert_eq!(reach["ok"], true, "{reach}");
     assert!(!ran.stdout().contains("PRIVATE KEY"));
 }

@@ -7,10 +7,45 @@ use super::keymap::Intent;
 use super::model::{CredentialState, Model, Screen};
 use super::update::AppEffect;
 use crate::credentials::Secret;
+use crate::lesson::SecretDecl;
 
 /// Credentials without which the workshop cannot start.
 pub fn required(name: &str) -> bool {
     name.starts_with("confluent_cloud_api_")
+}
+
+/// The track and components the participant has chosen (the run's, else the welcome screen's).
+fn choice(model: &Model) -> Option<(String, Vec<String>)> {
+    if let Some(engine) = model.engine() {
+        let s = engine.session();
+        return Some((s.track.clone(), s.components.clone()));
+    }
+    let track = model.course.tracks.get(model.welcome.track)?;
+    let components = model
+        .welcome
+        .chosen
+        .get(&track.id)
+        .cloned()
+        .unwrap_or_default();
+    Some((track.id.clone(), components))
+}
+
+/// The credentials of the chosen track and components, in course order.
+pub fn visible(model: &Model) -> Vec<&SecretDecl> {
+    let chosen = choice(model);
+    model
+        .course
+        .secrets
+        .iter()
+        .filter(|s| match &chosen {
+            None => true,
+            Some((track, components)) => {
+                (s.tracks.is_empty() || s.tracks.contains(track))
+                    && (s.components.is_empty()
+                        || s.components.iter().any(|c| components.contains(c)))
+            }
+        })
+        .collect()
 }
 
 /// Show the setup screen first when a required credential is missing and no run is open.
@@ -34,15 +69,13 @@ pub fn open(model: &mut Model) {
 }
 
 fn selected_name(model: &Model) -> Option<String> {
-    model
-        .course
-        .secrets
+    visible(model)
         .get(model.setup.selected)
         .map(|s| s.name.clone())
 }
 
 pub fn on_intent(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
-    let count = model.course.secrets.len();
+    let count = visible(model).len();
     match intent {
         Intent::Down if count > 0 => {
             model.setup.selected = (model.setup.selected + 1).min(count - 1)

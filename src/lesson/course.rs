@@ -33,7 +33,7 @@ const TOP_KEYS: &[&str] = &[
     "tracks",
 ];
 const VARIABLE_KEYS: &[&str] = &["name", "default", "description"];
-const SECRET_KEYS: &[&str] = &["name", "description", "env", "url"];
+const SECRET_KEYS: &[&str] = &["name", "description", "env", "url", "tracks", "components"];
 const TRACK_KEYS: &[&str] = &["id", "title", "description", "lessons", "components"];
 const COMPONENT_KEYS: &[&str] = &["id", "title", "kind", "default", "lessons"];
 
@@ -68,6 +68,10 @@ struct SecretRaw {
     description: String,
     env: Option<Spanned<String>>,
     url: Option<String>,
+    #[serde(default)]
+    tracks: Vec<String>,
+    #[serde(default)]
+    components: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -252,6 +256,8 @@ fn parse_manifest(
                 description: s.description,
                 env: s.env.map(Spanned::into_inner),
                 url: s.url,
+                tracks: s.tracks,
+                components: s.components,
                 pos,
             }
         })

@@ -86,6 +86,34 @@ fn declarations(course: &Course, diags: &mut Vec<Diagnostic>) {
                 ),
             ));
         }
+        for t in &s.tracks {
+            if course.track(t).is_none() {
+                diags.push(Diagnostic::new(
+                    s.pos.clone(),
+                    DiagnosticKind::UnresolvedReference,
+                    format!(
+                        "secret `{}` names track `{t}`, which course.toml does not have",
+                        s.name
+                    ),
+                ));
+            }
+        }
+        for c in &s.components {
+            if !course
+                .tracks
+                .iter()
+                .any(|t| t.components.iter().any(|k| &k.id == c))
+            {
+                diags.push(Diagnostic::new(
+                    s.pos.clone(),
+                    DiagnosticKind::UnresolvedReference,
+                    format!(
+                        "secret `{}` names component `{c}`, which no track has",
+                        s.name
+                    ),
+                ));
+            }
+        }
     }
 }
 

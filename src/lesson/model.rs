@@ -146,6 +146,10 @@ pub struct SecretDecl {
     pub env: Option<String>,
     /// Where to get it (shown on the setup screen).
     pub url: Option<String>,
+    /// Tracks that need it; empty means every track.
+    pub tracks: Vec<String>,
+    /// Components that need it; empty means it does not depend on a component.
+    pub components: Vec<String>,
     pub pos: SourcePos,
 }
 

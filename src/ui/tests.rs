@@ -585,3 +585,42 @@ fn a_typed_value_is_masked_saved_by_enter_and_never_drawn() {
         "C opens it again"
     );
 }
+
+#[test]
+fn the_credentials_screen_lists_only_what_the_chosen_track_and_components_need() {
+    let mut s = Screen::welcome(shipped());
+    let names = |s: &Screen| -> Vec<String> {
+        crate::app::setup::visible(&s.model)
+            .iter()
+            .map(|d| d.name.clone())
+            .collect()
+    };
+    assert!(
+        names(&s).contains(&"aws_access_key_id".to_string()),
+        "{:?}",
+        names(&s)
+    );
+    let gcp = s
+        .model
+        .course
+        .tracks
+        .iter()
+        .position(|t| t.id == "gcp")
+        .unwrap();
+    s.model.welcome.track = gcp;
+    let shown = names(&s);
+    assert!(
+        !shown.contains(&"aws_access_key_id".to_string()),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains(&"confluent_cloud_api_key".to_string()),
+        "{shown:?}"
+    );
+    s.model.welcome.chosen.insert("gcp".into(), vec![]);
+    let shown = names(&s);
+    assert!(
+        !shown.iter().any(|n| n.starts_with("salesforce_")),
+        "no Salesforce without its component: {shown:?}"
+    );
+}

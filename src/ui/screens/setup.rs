@@ -50,7 +50,7 @@ pub fn render(model: &Model, f: &mut Frame) {
     );
 
     let mut lines: Vec<Line> = Vec::new();
-    for (i, decl) in model.course.secrets.iter().enumerate() {
+    for (i, decl) in crate::app::setup::visible(model).into_iter().enumerate() {
         let selected = i == model.setup.selected;
         let (mark, state) = state_text(model.setup.states.get(&decl.name));
         let mark_style = match mark {
@@ -109,7 +109,9 @@ pub fn render(model: &Model, f: &mut Frame) {
 
     if let (Some(value), Some(decl)) = (
         &model.setup.editing,
-        model.course.secrets.get(model.setup.selected),
+        crate::app::setup::visible(model)
+            .get(model.setup.selected)
+            .copied(),
     ) {
         let masked = SECRET_MASK
             .chars()
