@@ -454,8 +454,16 @@ async fn doctor_checks_a_gcp_key_file_through_the_token_exchange() {
     std::fs::write(&key, body.to_string()).unwrap();
     let mut cmd = home.command(&["doctor", "--format", "json"]);
     point_at(&mut cmd, addr);
+    let az = home.path().join("az");
+    std::fs::write(
+        &az,
+        "#!/bin/sh\necho '{\"name\": \"Workshop subscription\"}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
     cmd.env("CDC_WORKSHOP_GCP_CREDENTIALS_FILE", &key)
-        .env("CDC_WORKSHOP_GCP_TOKEN_URL", format!("http://{addr}/token"));
+        .env("CDC_WORKSHOP_GCP_TOKEN_URL", format!("http://{addr}/token"))
+        .env("CDC_WORKSHOP_AZ_COMMAND", &az);
     let ran = Ran(tokio::task::spawn_blocking(move || cmd.output())
         .await
         .unwrap()
@@ -471,6 +479,14 @@ async fn doctor_checks_a_gcp_key_file_through_the_token_exchange() {
             "Google accepted the key of ws@cdc-ws.iam.gserviceaccount.com (project cdc-ws)"
         ),
         "{gcp}"
+    );
+    let azure = items
+        .iter()
+        .find(|i| i["item"] == "Azure login")
+        .expect("an Azure item");
+    assert_eq!(
+        azure["detail"], "logged in to Azure (Workshop subscription)",
+        "{azure}"
     );
     let reach = items
         .iter()

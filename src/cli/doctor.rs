@@ -258,6 +258,27 @@ async fn endpoints(ws: &Workspace) -> Vec<Item> {
     out
 }
 
+/// An Azure login, when the Azure CLI is configured or installed (the Azure track needs it).
+async fn azure(ws: &Workspace, env: EnvLookup<'_>) -> Option<Item> {
+    let configured = ws.settings.endpoints.az_command.is_some();
+    let on_path =
+        env("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("az").is_file()));
+    if !configured && !on_path {
+        return None;
+    }
+    let endpoints = ws.settings.endpoints.validation(None);
+    let item = match crate::credentials::validate::azure(&endpoints).await {
+        Validity::Valid(why) => Item::pass("Azure login", why),
+        Validity::Rejected(why) => Item::fail("Azure login", why, "az login"),
+        Validity::Unknown(why) => Item::fail(
+            "Azure login",
+            why,
+            "install the Azure CLI: https://learn.microsoft.com/cli/azure/install-azure-cli",
+        ),
+    };
+    Some(item.optional())
+}
+
 fn gcp_key(ws: &Workspace, checks: &std::collections::BTreeMap<String, Validity>) -> Option<Item> {
     let path = super::credentials::gcp_key_file(ws)?;
     let name = "GCP service-account key";
@@ -337,6 +358,7 @@ pub fn run(overrides: &Overrides, env: EnvLookup, format: Format) -> Result<Exit
     items.extend(credentials(&ws, env, &checks));
     items.extend(gcp_key(&ws, &checks));
     items.extend(rt.block_on(endpoints(&ws)));
+    items.extend(rt.block_on(azure(&ws, env)));
     let failed_required = items.iter().any(|i| i.required && !i.ok);
     match format {
         Format::Json => {
