@@ -74,6 +74,45 @@ pub struct SeededWorkshop {
     pub flink_key: ApiKey,
 }
 
+impl SeededWorkshop {
+    /// The guide's environment for this workshop served at `url`: every endpoint, the ids as
+    /// the course variables the fixture course and rehearsals use, and the keys as
+    /// `CDC_WORKSHOP_SECRET_*` values. Holds secrets: for env files and child processes only.
+    pub fn guide_env(&self, url: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = [
+            "CONFLUENT_API_URL",
+            "METRICS_URL",
+            "KAFKA_REST_URL",
+            "SCHEMA_REGISTRY_URL",
+            "FLINK_URL",
+        ]
+        .iter()
+        .map(|n| (format!("CDC_WORKSHOP_{n}"), url.to_string()))
+        .collect();
+        for (name, value) in [
+            ("ORGANIZATION", &self.organization),
+            ("ENVIRONMENT", &self.environment),
+            ("ENVIRONMENT_NAME", &self.environment_name),
+            ("CLUSTER", &self.cluster),
+            ("CLUSTER_NAME", &self.cluster_name),
+            ("COMPUTE_POOL", &self.compute_pool),
+            ("PRINCIPAL", &self.service_account),
+            ("CONNECTOR_SERVICE_ACCOUNT", &self.service_account),
+            ("SECRET_CLOUD_KEY", &self.cloud_key.key),
+            ("SECRET_CLOUD_SECRET", &self.cloud_key.secret),
+            ("SECRET_KAFKA_KEY", &self.kafka_key.key),
+            ("SECRET_KAFKA_SECRET", &self.kafka_key.secret),
+            ("SECRET_SR_KEY", &self.schema_registry_key.key),
+            ("SECRET_SR_SECRET", &self.schema_registry_key.secret),
+            ("SECRET_FLINK_KEY", &self.flink_key.key),
+            ("SECRET_FLINK_SECRET", &self.flink_key.secret),
+        ] {
+            out.push((format!("CDC_WORKSHOP_{name}"), value.clone()));
+        }
+        out
+    }
+}
+
 impl StandIn {
     /// Serve on 127.0.0.1 on a free port.
     pub async fn start(timings: Timings) -> std::io::Result<Self> {

@@ -21,37 +21,7 @@ fn course_dir() -> std::path::PathBuf {
 /// The binary's environment for a seeded stand-in: endpoints, ids as course variables, keys
 /// as secrets.
 pub fn point_at(cmd: &mut Command, w: &confluent::World) {
-    let url = w.standin.url();
-    let s = &w.seeded;
-    for name in [
-        "CONFLUENT_API_URL",
-        "METRICS_URL",
-        "KAFKA_REST_URL",
-        "SCHEMA_REGISTRY_URL",
-        "FLINK_URL",
-    ] {
-        cmd.env(format!("CDC_WORKSHOP_{name}"), &url);
-    }
-    for (name, value) in [
-        ("ORGANIZATION", &s.organization),
-        ("ENVIRONMENT", &s.environment),
-        ("ENVIRONMENT_NAME", &s.environment_name),
-        ("CLUSTER", &s.cluster),
-        ("CLUSTER_NAME", &s.cluster_name),
-        ("COMPUTE_POOL", &s.compute_pool),
-        ("PRINCIPAL", &s.service_account),
-        ("CONNECTOR_SERVICE_ACCOUNT", &s.service_account),
-        ("SECRET_CLOUD_KEY", &s.cloud_key.key),
-        ("SECRET_CLOUD_SECRET", &s.cloud_key.secret),
-        ("SECRET_KAFKA_KEY", &s.kafka_key.key),
-        ("SECRET_KAFKA_SECRET", &s.kafka_key.secret),
-        ("SECRET_SR_KEY", &s.schema_registry_key.key),
-        ("SECRET_SR_SECRET", &s.schema_registry_key.secret),
-        ("SECRET_FLINK_KEY", &s.flink_key.key),
-        ("SECRET_FLINK_SECRET", &s.flink_key.secret),
-    ] {
-        cmd.env(format!("CDC_WORKSHOP_{name}"), value);
-    }
+    cmd.envs(w.seeded.guide_env(&w.standin.url()));
     cmd.env("CDC_WORKSHOP_SECRET_DB_PASSWORD", "pg-Password-4711");
 }
 

@@ -242,34 +242,8 @@ async fn confluent_checks_pass_on_screen_and_an_edited_statement_is_submitted() 
         home.path().display(),
         env!("CARGO_MANIFEST_DIR")
     );
-    for name in [
-        "CONFLUENT_API_URL",
-        "METRICS_URL",
-        "KAFKA_REST_URL",
-        "SCHEMA_REGISTRY_URL",
-        "FLINK_URL",
-    ] {
-        exports.push_str(&format!(" CDC_WORKSHOP_{name}={}", standin.url()));
-    }
-    for (name, value) in [
-        ("ORGANIZATION", &s.organization),
-        ("ENVIRONMENT", &s.environment),
-        ("ENVIRONMENT_NAME", &s.environment_name),
-        ("CLUSTER", &s.cluster),
-        ("CLUSTER_NAME", &s.cluster_name),
-        ("COMPUTE_POOL", &s.compute_pool),
-        ("PRINCIPAL", &s.service_account),
-        ("CONNECTOR_SERVICE_ACCOUNT", &s.service_account),
-        ("SECRET_CLOUD_KEY", &s.cloud_key.key),
-        ("SECRET_CLOUD_SECRET", &s.cloud_key.secret),
-        ("SECRET_KAFKA_KEY", &s.kafka_key.key),
-        ("SECRET_KAFKA_SECRET", &s.kafka_key.secret),
-        ("SECRET_SR_KEY", &s.schema_registry_key.key),
-        ("SECRET_SR_SECRET", &s.schema_registry_key.secret),
-        ("SECRET_FLINK_KEY", &s.flink_key.key),
-        ("SECRET_FLINK_SECRET", &s.flink_key.secret),
-    ] {
-        exports.push_str(&format!(" CDC_WORKSHOP_{name}='{value}'"));
+    for (name, value) in s.guide_env(&standin.url()) {
+        exports.push_str(&format!(" {name}='{value}'"));
     }
     exports.push_str(" CDC_WORKSHOP_SECRET_DB_PASSWORD=pg-Pass-1\n");
     std::fs::write(&env_file, exports).expect("env file");

@@ -49,36 +49,7 @@ pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
         })?;
         let s = standin.seed_workshop();
         let url = standin.url();
-        let mut lines: Vec<(String, String)> = [
-            "CONFLUENT_API_URL",
-            "METRICS_URL",
-            "KAFKA_REST_URL",
-            "SCHEMA_REGISTRY_URL",
-            "FLINK_URL",
-        ]
-        .iter()
-        .map(|n| (format!("CDC_WORKSHOP_{n}"), url.clone()))
-        .collect();
-        for (name, value) in [
-            ("ORGANIZATION", &s.organization),
-            ("ENVIRONMENT", &s.environment),
-            ("ENVIRONMENT_NAME", &s.environment_name),
-            ("CLUSTER", &s.cluster),
-            ("CLUSTER_NAME", &s.cluster_name),
-            ("COMPUTE_POOL", &s.compute_pool),
-            ("PRINCIPAL", &s.service_account),
-            ("CONNECTOR_SERVICE_ACCOUNT", &s.service_account),
-            ("SECRET_CLOUD_KEY", &s.cloud_key.key),
-            ("SECRET_CLOUD_SECRET", &s.cloud_key.secret),
-            ("SECRET_KAFKA_KEY", &s.kafka_key.key),
-            ("SECRET_KAFKA_SECRET", &s.kafka_key.secret),
-            ("SECRET_SR_KEY", &s.schema_registry_key.key),
-            ("SECRET_SR_SECRET", &s.schema_registry_key.secret),
-            ("SECRET_FLINK_KEY", &s.flink_key.key),
-            ("SECRET_FLINK_SECRET", &s.flink_key.secret),
-        ] {
-            lines.push((format!("CDC_WORKSHOP_{name}"), value.clone()));
-        }
+        let lines = s.guide_env(&url);
         write_env_file(&args.env_file, &lines)?;
         println!("Confluent stand-in listening on {url}");
         println!(

@@ -225,6 +225,34 @@ pub(crate) fn closest<'a>(word: &str, allowed: &[&'a str]) -> Option<&'a str> {
         .map(|(_, a)| a)
 }
 
+/// `value` when it is one of `allowed` (returned as the allowed spelling), else a diagnostic
+/// naming the field, the closest allowed value and the full list.
+pub(crate) fn one_of<'a>(
+    body: &Body<'_>,
+    value: &Spanned<String>,
+    allowed: &[&'a str],
+    field: &str,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'a str> {
+    if let Some(found) = allowed.iter().find(|a| **a == value.get_ref().as_str()) {
+        return Some(found);
+    }
+    let hint = closest(value.get_ref(), allowed)
+        .map(|s| format!("did you mean `{s}`? "))
+        .unwrap_or_default();
+    diags.push(Diagnostic::new(
+        body.pos(value.span().start),
+        DiagnosticKind::InvalidValue,
+        format!(
+            "`{field}` of {what} is `{}`; {hint}use one of: {}",
+            value.get_ref(),
+            allowed.join(", ")
+        ),
+    ));
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::lesson::check_spec::template;
 use crate::lesson::template::Template;
-use crate::lesson::toml_body::{Body, Dur, closest, from_table};
+use crate::lesson::toml_body::{Body, Dur, closest, from_table, one_of};
 use crate::lesson::{CheckKind, Diagnostic, DiagnosticKind, SourcePos, StepKind};
 
 pub(crate) const FLINK_SQL_KEYS: &[&str] = &["statement", "name", "wait", "max_rows", "properties"];
@@ -71,33 +71,6 @@ const COMPATIBILITY_LEVELS: &[&str] = &[
 
 fn invalid(body: &Body<'_>, at: usize, message: String) -> Diagnostic {
     Diagnostic::new(body.pos(at), DiagnosticKind::InvalidValue, message)
-}
-
-/// One of `allowed`, or a diagnostic with the closest suggestion.
-fn one_of(
-    body: &Body<'_>,
-    value: &Spanned<String>,
-    allowed: &[&str],
-    field: &str,
-    what: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> bool {
-    if allowed.contains(&value.get_ref().as_str()) {
-        return true;
-    }
-    let hint = closest(value.get_ref(), allowed)
-        .map(|s| format!("did you mean `{s}`? "))
-        .unwrap_or_default();
-    diags.push(invalid(
-        body,
-        value.span().start,
-        format!(
-            "`{field}` of {what} is `{}`; {hint}use one of: {}",
-            value.get_ref(),
-            allowed.join(", ")
-        ),
-    ));
-    false
 }
 
 /// The `[confluent]` table of `course.toml`.
@@ -246,7 +219,8 @@ pub(crate) fn flink_sql_body(
                 "wait",
                 what,
                 diags,
-            ) =>
+            )
+            .is_some() =>
         {
             match w.get_ref().as_str() {
                 "completed" => FlinkWait::Completed,
@@ -342,9 +316,7 @@ pub(crate) fn confluent_body(
     let raw: ConfluentRaw = from_table(table, span)
         .map_err(|e| diags.push(body.de_error(&e, what, pos)))
         .ok()?;
-    if !one_of(body, &raw.action, ACTIONS, "action", what, diags) {
-        return None;
-    }
+    one_of(body, &raw.action, ACTIONS, "action", what, diags)?;
     let action = raw.action.get_ref().as_str();
     let before = diags.len();
     let (required, either) = action_keys(action);
@@ -552,9 +524,7 @@ pub(crate) fn check_body(
             let expect = match &raw.expect {
                 Some(e) => {
                     let upper = Spanned::new(e.span(), e.get_ref().to_ascii_uppercase());
-                    if !one_of(body, &upper, CONNECTOR_STATES, "expect", what, diags) {
-                        return None;
-                    }
+                    one_of(body, &upper, CONNECTOR_STATES, "expect", what, diags)?;
                     upper.into_inner()
                 }
                 None => "RUNNING".to_string(),
@@ -573,7 +543,7 @@ pub(crate) fn check_body(
             let mut expect = Vec::new();
             for e in raw.expect.unwrap_or_default() {
                 let upper = Spanned::new(e.span(), e.get_ref().to_ascii_uppercase());
-                if one_of(body, &upper, STATEMENT_PHASES, "expect", what, diags) {
+                if one_of(body, &upper, STATEMENT_PHASES, "expect", what, diags).is_some() {
                     expect.push(upper.into_inner());
                 }
             }
@@ -593,16 +563,14 @@ pub(crate) fn check_body(
             let compatibility = match &raw.compatibility {
                 Some(c) => {
                     let upper = Spanned::new(c.span(), c.get_ref().to_ascii_uppercase());
-                    if !one_of(
+                    one_of(
                         body,
                         &upper,
                         COMPATIBILITY_LEVELS,
                         "compatibility",
                         what,
                         diags,
-                    ) {
-                        return None;
-                    }
+                    )?;
                     Some(upper.into_inner())
                 }
                 None => None,

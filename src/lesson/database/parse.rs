@@ -11,7 +11,7 @@ use super::{DEFAULT_SQL_MAX_ROWS, DatabaseDecl, DbEngine, Repeat, SqlRowsCheck, 
 use crate::lesson::block::is_id;
 use crate::lesson::check_spec::template;
 use crate::lesson::template::Template;
-use crate::lesson::toml_body::{Body, Dur, closest, from_table};
+use crate::lesson::toml_body::{Body, Dur, from_table, one_of};
 use crate::lesson::{CheckKind, Diagnostic, DiagnosticKind, SourcePos, StepKind};
 
 pub(crate) const SQL_KEYS: &[&str] = &["database", "statement", "max_rows", "repeat"];
@@ -32,32 +32,6 @@ struct DatabaseRaw {
     password: Option<Spanned<String>>,
     database: Spanned<String>,
     tls: Option<Spanned<String>>,
-}
-
-fn pick<'a>(
-    body: &Body<'_>,
-    value: &Spanned<String>,
-    allowed: &[&'a str],
-    field: &str,
-    what: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<&'a str> {
-    if let Some(found) = allowed.iter().find(|a| **a == value.get_ref().as_str()) {
-        return Some(found);
-    }
-    let hint = closest(value.get_ref(), allowed)
-        .map(|s| format!("did you mean `{s}`? "))
-        .unwrap_or_default();
-    diags.push(Diagnostic::new(
-        body.pos(value.span().start),
-        DiagnosticKind::InvalidValue,
-        format!(
-            "`{field}` of {what} is `{}`; {hint}use one of: {}",
-            value.get_ref(),
-            allowed.join(", ")
-        ),
-    ));
-    None
 }
 
 /// The `[databases]` table of `course.toml`: one sub-table per database.
@@ -101,13 +75,13 @@ pub(crate) fn databases(
             continue;
         };
         let before = diags.len();
-        let engine = match pick(body, &raw.engine, ENGINES, "engine", &what, diags) {
+        let engine = match one_of(body, &raw.engine, ENGINES, "engine", &what, diags) {
             Some("mysql") => DbEngine::Mysql,
             _ => DbEngine::Postgres,
         };
         let tls = match &raw.tls {
             None => TlsMode::Prefer,
-            Some(t) => match pick(body, t, TLS_MODES, "tls", &what, diags) {
+            Some(t) => match one_of(body, t, TLS_MODES, "tls", &what, diags) {
                 Some("disable") => TlsMode::Disable,
                 Some("require") => TlsMode::Require,
                 Some("verify-full") => TlsMode::VerifyFull,
