@@ -254,6 +254,9 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
 /// check repeats it).
 const CHECKED_CHANNEL_LEN: usize = 8;
 
+/// The setup screen's key for the Azure CLI login (not a stored credential).
+pub const AZURE_LOGIN: &str = "azure_login";
+
 /// Starts credential checks: where each credential is (at once), then what its service says.
 struct CredentialChecks<'a> {
     env: EnvLookup<'a>,
@@ -284,12 +287,22 @@ impl CredentialChecks<'_> {
         let region = ws.values.vars().get("aws_region").cloned();
         let mut endpoints = ws.settings.endpoints.validation(region.as_deref());
         endpoints.gcp_key_file = crate::cli::gcp_key_file(ws);
-        if values.is_empty() && endpoints.gcp_key_file.is_none() {
+        // The Azure login is asked of `az` only where it is there to ask.
+        let az_here = ws.settings.endpoints.az_command.is_some()
+            || (self.env)("PATH")
+                .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("az").is_file()));
+        if values.is_empty() && endpoints.gcp_key_file.is_none() && !az_here {
             return;
         }
         let tx = self.tx.clone();
         tokio::spawn(async move {
-            let verdicts = crate::credentials::validate::check_all(&values, &endpoints).await;
+            let mut verdicts = crate::credentials::validate::check_all(&values, &endpoints).await;
+            if az_here {
+                verdicts.insert(
+                    AZURE_LOGIN.to_string(),
+                    crate::credentials::validate::azure(&endpoints).await,
+                );
+            }
             let states = verdicts
                 .into_iter()
                 .map(|(name, v)| {

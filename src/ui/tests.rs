@@ -624,3 +624,59 @@ fn the_credentials_screen_lists_only_what_the_chosen_track_and_components_need()
         "no Salesforce without its component: {shown:?}"
     );
 }
+
+#[test]
+fn on_gcp_and_azure_the_key_file_and_the_cli_login_are_shown_with_their_checks() {
+    let mut s = Screen::welcome(shipped());
+    let at = |s: &Screen, id: &str| {
+        s.model
+            .course
+            .tracks
+            .iter()
+            .position(|t| t.id == id)
+            .unwrap()
+    };
+    s.model.welcome.track = at(&s, "gcp");
+    credentials_reported(
+        &mut s,
+        &[
+            (
+                "confluent_cloud_api_key",
+                CredentialState::Present("OS keyring".into()),
+            ),
+            (
+                "confluent_cloud_api_secret",
+                CredentialState::Present("OS keyring".into()),
+            ),
+            (
+                "gcp_credentials_file",
+                CredentialState::Valid(
+                    "Google accepted the key of ws@cdc-ws.iam.gserviceaccount.com (project cdc-ws)"
+                        .into(),
+                ),
+            ),
+        ],
+    );
+    s.key(KeyCode::Char('C'));
+    let text = screen_text(&s.render(120, 60));
+    assert!(text.contains("✓ gcp_credentials_file"), "{text}");
+    assert!(
+        text.contains("Google accepted the key of ws@cdc-ws.iam.gserviceaccount.com"),
+        "{text}"
+    );
+    assert!(!text.contains("azure_login"), "{text}");
+
+    s.key(KeyCode::Esc);
+    s.model.welcome.track = at(&s, "azure");
+    credentials_reported(
+        &mut s,
+        &[(
+            "azure_login",
+            CredentialState::Rejected("`az account show` failed: log in with `az login`".into()),
+        )],
+    );
+    s.key(KeyCode::Char('C'));
+    let text = screen_text(&s.render(120, 60));
+    assert!(text.contains("✗ azure_login"), "{text}");
+    assert!(text.contains("log in with `az login`"), "{text}");
+}

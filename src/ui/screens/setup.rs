@@ -88,6 +88,55 @@ pub fn render(model: &Model, f: &mut Frame) {
         }
         lines.push(Line::from(""));
     }
+    // What the chosen cloud needs besides stored credentials: GCP's key file (a setting, a path)
+    // and the Azure CLI login. Shown with what their checks said; changed outside the guide.
+    let track = model
+        .engine()
+        .map(|e| e.session().track.clone())
+        .or_else(|| {
+            model
+                .course
+                .tracks
+                .get(model.welcome.track)
+                .map(|t| t.id.clone())
+        })
+        .unwrap_or_default();
+    let extra: &[(&str, &str, &str)] = match track.as_str() {
+        "gcp" => &[(
+            crate::credentials::validate::GCP_KEY_FILE,
+            "The GCP service account's JSON key file (a path; set it with `--set gcp_credentials_file=PATH` or in config.toml).",
+            "https://console.cloud.google.com/iam-admin/serviceaccounts",
+        )],
+        "azure" => &[(
+            crate::app::AZURE_LOGIN,
+            "Your Azure CLI login: run `az login` in another terminal, then press v.",
+            "https://learn.microsoft.com/cli/azure/authenticate-azure-cli",
+        )],
+        _ => &[],
+    };
+    for (name, why, url) in extra {
+        let (mark, state) = state_text(model.setup.states.get(*name));
+        let style = if mark == "✓" { t.ok } else { t.warn };
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::styled(format!("{mark} "), style),
+            Span::styled((*name).to_string(), t.text),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw("     "),
+            Span::styled((*why).to_string(), t.text),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw("     "),
+            Span::styled(state, style),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw("     "),
+            Span::styled("get it: ", t.dim),
+            Span::styled((*url).to_string(), t.link),
+        ]));
+        lines.push(Line::from(""));
+    }
     // Keep the selection on screen: each entry is 4–5 lines.
     let per_entry = 5usize;
     let visible = usize::from(body.height.saturating_sub(2));
