@@ -1,6 +1,8 @@
 //! The v2 control plane: org (environments), cmk (clusters), iam (service accounts, API keys,
 //! role bindings), srcm (Schema Registry clusters and regions), fcpm (compute pools, regions).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -213,6 +215,34 @@ fn bad_body(field: &str) -> Resp {
     )
 }
 
+/// GET or DELETE of one resource kept in `map`: a deleted one answers 403 (as Confluent does),
+/// a DELETE forgets it and remembers the id as deleted.
+fn read_or_delete<T: Clone>(
+    w: &mut World,
+    method: &str,
+    id: &str,
+    what: &str,
+    map: fn(&mut World) -> &mut BTreeMap<String, T>,
+    render: impl Fn(&World, &T) -> Value,
+) -> Resp {
+    if w.deleted.iter().any(|d| d == id) {
+        return gone();
+    }
+    if method == "DELETE" {
+        return match map(w).remove(id) {
+            Some(_) => {
+                w.deleted.push(id.to_string());
+                Resp::empty(204)
+            }
+            None => not_found(what),
+        };
+    }
+    match map(w).get(id).cloned() {
+        Some(item) => Resp::json(200, &render(w, &item)),
+        None => not_found(what),
+    }
+}
+
 pub(super) fn handle(
     w: &mut World,
     ctx: &Ctx,
@@ -325,22 +355,14 @@ pub(super) fn handle(
             if q(query, "environment").is_none() {
                 return missing_filter("environment");
             }
-            if w.deleted.iter().any(|d| d == id) {
-                return gone();
-            }
-            if method == "DELETE" {
-                return match w.clusters.remove(*id) {
-                    Some(_) => {
-                        w.deleted.push((*id).to_string());
-                        Resp::empty(204)
-                    }
-                    None => not_found("the cluster"),
-                };
-            }
-            match w.clusters.get(*id) {
-                Some(c) => Resp::json(200, &cluster(ctx, w, c)),
-                None => not_found("the cluster"),
-            }
+            read_or_delete(
+                w,
+                method,
+                id,
+                "the cluster",
+                |w| &mut w.clusters,
+                |w, c| cluster(ctx, w, c),
+            )
         }
         ("GET", ["srcm", version @ ("v2" | "v3"), "clusters"]) => {
             let Some(env) = q(query, "environment") else {
@@ -427,22 +449,14 @@ pub(super) fn handle(
             if q(query, "environment").is_none() {
                 return missing_filter("environment");
             }
-            if w.deleted.iter().any(|d| d == id) {
-                return gone();
-            }
-            if method == "DELETE" {
-                return match w.compute_pools.remove(*id) {
-                    Some(_) => {
-                        w.deleted.push((*id).to_string());
-                        Resp::empty(204)
-                    }
-                    None => not_found("the compute pool"),
-                };
-            }
-            match w.compute_pools.get(*id) {
-                Some(p) => Resp::json(200, &compute_pool(ctx, w, p)),
-                None => not_found("the compute pool"),
-            }
+            read_or_delete(
+                w,
+                method,
+                id,
+                "the compute pool",
+                |w| &mut w.compute_pools,
+                |w, p| compute_pool(ctx, w, p),
+            )
         }
         ("GET", ["fcpm", "v2", "regions"]) => {
             let cloud = q(query, "cloud").unwrap_or("AWS");
@@ -472,24 +486,14 @@ pub(super) fn handle(
             w.service_accounts.insert(s.id.clone(), s);
             Resp::json(201, &v)
         }
-        ("GET" | "DELETE", ["iam", "v2", "service-accounts", id]) => {
-            if w.deleted.iter().any(|d| d == id) {
-                return gone();
-            }
-            if method == "DELETE" {
-                return match w.service_accounts.remove(*id) {
-                    Some(_) => {
-                        w.deleted.push((*id).to_string());
-                        Resp::empty(204)
-                    }
-                    None => not_found("the service account"),
-                };
-            }
-            match w.service_accounts.get(*id) {
-                Some(s) => Resp::json(200, &service_account(ctx, s)),
-                None => not_found("the service account"),
-            }
-        }
+        ("GET" | "DELETE", ["iam", "v2", "service-accounts", id]) => read_or_delete(
+            w,
+            method,
+            id,
+            "the service account",
+            |w| &mut w.service_accounts,
+            |_, s| service_account(ctx, s),
+        ),
         ("GET", ["iam", "v2", "api-keys"]) => {
             let owner = q(query, "spec.owner");
             let items = w
@@ -526,24 +530,14 @@ pub(super) fn handle(
             w.api_keys.insert(id, record);
             Resp::json(202, &v)
         }
-        ("GET" | "DELETE", ["iam", "v2", "api-keys", id]) => {
-            if w.deleted.iter().any(|d| d == id) {
-                return gone();
-            }
-            if method == "DELETE" {
-                return match w.api_keys.remove(*id) {
-                    Some(_) => {
-                        w.deleted.push((*id).to_string());
-                        Resp::empty(204)
-                    }
-                    None => not_found("the API key"),
-                };
-            }
-            match w.api_keys.get(*id) {
-                Some(k) => Resp::json(200, &api_key(ctx, w, k, false)),
-                None => not_found("the API key"),
-            }
-        }
+        ("GET" | "DELETE", ["iam", "v2", "api-keys", id]) => read_or_delete(
+            w,
+            method,
+            id,
+            "the API key",
+            |w| &mut w.api_keys,
+            |w, k| api_key(ctx, w, k, false),
+        ),
         ("GET", ["iam", "v2", "role-bindings"]) => {
             let Some(pattern) = q(query, "crn_pattern") else {
                 return missing_filter("crn_pattern");
