@@ -1,0 +1,248 @@
+//! Read a few records from a topic without joining a consumer group and without committing:
+//! the partitions are assigned directly, so the participant's own consumers never rebalance.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use thiserror::Error;
+
+use crate::credentials::Secret;
+
+/// How to reach the cluster.
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    pub bootstrap: String,
+    /// `plaintext` (local brokers) or `sasl_ssl` (Confluent Cloud).
+    pub security_protocol: String,
+    /// The cluster API key and secret (SASL/PLAIN).
+    pub sasl: Option<(String, Secret)>,
+}
+
+/// Where reading starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    Beginning,
+    /// New records only.
+    End,
+    /// The last N records of each partition.
+    LastPerPartition(i64),
+}
+
+/// One record as read (bytes; decoding is the caller's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawRecord {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp_ms: Option<i64>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Error)]
+pub enum SampleError {
+    #[error(
+        "cannot connect to Kafka at {bootstrap}: {reason}; check the bootstrap address and the cluster key"
+    )]
+    Connect { bootstrap: String, reason: String },
+    #[error("topic {topic} does not exist on {bootstrap}")]
+    NoTopic { topic: String, bootstrap: String },
+    #[error("reading {topic} failed: {reason}")]
+    Read { topic: String, reason: String },
+}
+
+/// The bootstrap endpoint as librdkafka accepts it: Confluent writes `SASL_SSL://host:9092`,
+/// and librdkafka refuses a scheme that differs from `security.protocol`.
+pub fn bootstrap_for(endpoint: &str, protocol: &str) -> String {
+    endpoint
+        .split(',')
+        .map(|b| match b.trim().split_once("://") {
+            Some((scheme, rest)) if !scheme.eq_ignore_ascii_case(protocol) => rest.to_string(),
+            _ => b.trim().to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn consumer(settings: &KafkaSettings) -> Result<BaseConsumer, SampleError> {
+    let mut config = ClientConfig::new();
+    config
+        .set(
+            "bootstrap.servers",
+            bootstrap_for(&settings.bootstrap, &settings.security_protocol),
+        )
+        .set("security.protocol", &settings.security_protocol)
+        // A group id is required by the client, but nothing joins it: partitions are assigned
+        // and offsets never committed.
+        .set("group.id", "cdc-workshop-sampler")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("client.id", "cdc-workshop-sampler");
+    if let Some((user, password)) = &settings.sasl {
+        config
+            .set("sasl.mechanisms", "PLAIN")
+            .set("sasl.username", user)
+            .set("sasl.password", password.expose());
+    }
+    config.create().map_err(|e| SampleError::Connect {
+        bootstrap: settings.bootstrap.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// Up to `count` records of `topic` from `start`, waiting at most `wait` for them.
+pub fn sample(
+    settings: &KafkaSettings,
+    topic: &str,
+    start: Start,
+    count: usize,
+    wait: Duration,
+) -> Result<Vec<RawRecord>, SampleError> {
+    let c = consumer(settings)?;
+    let read_err = |e: rdkafka::error::KafkaError| SampleError::Read {
+        topic: topic.to_string(),
+        reason: e.to_string(),
+    };
+    let metadata = c
+        .fetch_metadata(Some(topic), wait)
+        .map_err(|e| SampleError::Connect {
+            bootstrap: settings.bootstrap.clone(),
+            reason: e.to_string(),
+        })?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .filter(|t| t.name() == topic && t.error().is_none())
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    if partitions.is_empty() {
+        return Err(SampleError::NoTopic {
+            topic: topic.to_string(),
+            bootstrap: settings.bootstrap.clone(),
+        });
+    }
+    let mut assignment = TopicPartitionList::new();
+    for p in &partitions {
+        let offset = match start {
+            Start::Beginning => Offset::Beginning,
+            Start::End => Offset::End,
+            Start::LastPerPartition(n) => {
+                let (low, high) = c.fetch_watermarks(topic, *p, wait).map_err(read_err)?;
+                Offset::Offset((high - n).max(low))
+            }
+        };
+        assignment
+            .add_partition_offset(topic, *p, offset)
+            .map_err(read_err)?;
+    }
+    c.assign(&assignment).map_err(read_err)?;
+    let deadline = Instant::now() + wait;
+    let mut out = Vec::new();
+    while out.len() < count {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match c.poll(left.min(Duration::from_millis(200))) {
+            Some(Ok(m)) => out.push(RawRecord {
+                partition: m.partition(),
+                offset: m.offset(),
+                timestamp_ms: m.timestamp().to_millis(),
+                key: m.key().map(<[u8]>::to_vec),
+                value: m.payload().map(<[u8]>::to_vec),
+            }),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) | None => {}
+            Some(Err(e)) => return Err(read_err(e)),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rdkafka::mocking::MockCluster;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+    #[test]
+    fn a_scheme_that_differs_from_the_protocol_is_dropped() {
+        assert_eq!(
+            bootstrap_for("SASL_SSL://pkc-1.confluent.cloud:9092", "plaintext"),
+            "pkc-1.confluent.cloud:9092"
+        );
+        assert_eq!(
+            bootstrap_for("SASL_SSL://pkc-1.confluent.cloud:9092", "SASL_SSL"),
+            "SASL_SSL://pkc-1.confluent.cloud:9092"
+        );
+        assert_eq!(bootstrap_for("a:1, b:2", "plaintext"), "a:1,b:2");
+    }
+
+    #[test]
+    fn records_are_read_from_the_beginning_or_the_last_per_partition_without_a_group() {
+        let mock = MockCluster::new(1).unwrap();
+        mock.create_topic("orders", 2, 1).unwrap();
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", mock.bootstrap_servers())
+            .create()
+            .unwrap();
+        for i in 0..10 {
+            let value = format!("{{\"id\":{i}}}");
+            let key = format!("k{i}");
+            producer
+                .send(
+                    BaseRecord::to("orders")
+                        .partition(i % 2)
+                        .key(&key)
+                        .payload(&value),
+                )
+                .unwrap();
+        }
+        producer.flush(Duration::from_secs(5)).unwrap();
+        let settings = KafkaSettings {
+            bootstrap: mock.bootstrap_servers(),
+            security_protocol: "plaintext".into(),
+            sasl: None,
+        };
+
+        let all = sample(
+            &settings,
+            "orders",
+            Start::Beginning,
+            10,
+            Duration::from_secs(10),
+        )
+        .unwrap();
+        assert_eq!(all.len(), 10);
+        let mut ids: Vec<String> = all
+            .iter()
+            .map(|r| String::from_utf8(r.value.clone().unwrap()).unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(ids[0], "{\"id\":0}");
+
+        let last = sample(
+            &settings,
+            "orders",
+            Start::LastPerPartition(2),
+            10,
+            Duration::from_secs(3),
+        )
+        .unwrap();
+        assert_eq!(last.len(), 4, "two from each of the two partitions");
+        assert!(last.iter().all(|r| r.offset >= 3), "{last:?}");
+
+        let err = sample(
+            &settings,
+            "nope",
+            Start::Beginning,
+            1,
+            Duration::from_secs(3),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("nope"), "{err}");
+    }
+}
