@@ -7,6 +7,7 @@ mod doctor;
 mod lint;
 mod output;
 mod run;
+mod sample;
 mod standin;
 mod status;
 mod teardown;
@@ -110,9 +111,35 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// A few records of a topic, decoded through Schema Registry (Avro, JSON, text); reads
+    /// without a consumer group and without committing.
+    Sample(SampleArgs),
     /// Manage the credentials the course needs: set, list, delete, import an upstream .accounts.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    #[arg(long)]
+    pub topic: String,
+    /// How many records to print.
+    #[arg(long, default_value_t = 10)]
+    pub count: usize,
+    /// `beginning` (oldest first), `end` (new records only) or `last` (the newest `count` of
+    /// each partition).
+    #[arg(long, value_enum, default_value_t = SampleFrom::Last)]
+    pub from: SampleFrom,
+    /// `text` (one line per record, changes summarised) or `json` (one object per line).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SampleFrom {
+    Beginning,
+    End,
+    Last,
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +264,7 @@ pub fn main() -> ExitCode {
         Some(Command::Standin(args)) => standin::run(&args),
         Some(Command::Credentials(command)) => credentials::run(&overrides, &env, &command),
         Some(Command::Doctor { format }) => doctor::run(&overrides, &env, format),
+        Some(Command::Sample(args)) => sample::run(&overrides, &env, &args),
     };
     match result {
         Ok(exit) => exit.into(),

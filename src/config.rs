@@ -122,6 +122,10 @@ pub struct Endpoints {
     pub ip_echo_url: Option<String>,
     /// Your public IP, when detection is not wanted or not possible.
     pub public_ip: Option<String>,
+    /// Kafka bootstrap servers for `sample` (Confluent's `SASL_SSL://…` form is accepted).
+    pub kafka_bootstrap: Option<String>,
+    /// `sasl_ssl` (Confluent Cloud, the default) or `plaintext` (a local broker).
+    pub kafka_security_protocol: Option<String>,
     /// Where to exchange a GCP key's JWT (instead of the key's own `token_uri`).
     pub gcp_token_url: Option<String>,
     /// How long a credential check may take (`10s` by default).
@@ -174,6 +178,8 @@ impl Endpoints {
             ip_echo_url: pick("IP_ECHO_URL", self.ip_echo_url),
             public_ip: pick("PUBLIC_IP", self.public_ip),
             gcp_token_url: pick("GCP_TOKEN_URL", self.gcp_token_url),
+            kafka_bootstrap: pick("KAFKA_BOOTSTRAP", self.kafka_bootstrap),
+            kafka_security_protocol: pick("KAFKA_SECURITY_PROTOCOL", self.kafka_security_protocol),
             validation_timeout: env(&format!("{ENV_PREFIX}VALIDATION_TIMEOUT"))
                 .and_then(|t| humantime::parse_duration(&t).ok().map(HumanDuration))
                 .or(self.validation_timeout),

@@ -182,15 +182,7 @@ impl Workspace {
     /// Confluent steps and checks through the real client, pointed where the settings say;
     /// `None` when no HTTPS client can be built (those steps and checks then say so).
     fn confluent(&self) -> Option<Arc<ConfluentRunner>> {
-        let e = &self.settings.endpoints;
-        let defaults = ConfluentEndpoints::default();
-        let endpoints = ConfluentEndpoints {
-            api_url: e.confluent_api_url.clone().unwrap_or(defaults.api_url),
-            metrics_url: e.metrics_url.clone().unwrap_or(defaults.metrics_url),
-            kafka_rest_url: e.kafka_rest_url.clone(),
-            schema_registry_url: e.schema_registry_url.clone(),
-            flink_url: e.flink_url.clone(),
-        };
+        let endpoints = self.confluent_endpoints();
         let api: Arc<dyn ConfluentApi> = match ConfluentClient::new() {
             Ok(client) => Arc::new(client),
             Err(e) => {
@@ -207,6 +199,19 @@ impl Workspace {
             )
             .with_secrets(self.values.secrets().clone()),
         ))
+    }
+
+    /// The Confluent endpoints the settings name (defaults for the public services).
+    pub fn confluent_endpoints(&self) -> ConfluentEndpoints {
+        let e = &self.settings.endpoints;
+        let defaults = ConfluentEndpoints::default();
+        ConfluentEndpoints {
+            api_url: e.confluent_api_url.clone().unwrap_or(defaults.api_url),
+            metrics_url: e.metrics_url.clone().unwrap_or(defaults.metrics_url),
+            kafka_rest_url: e.kafka_rest_url.clone(),
+            schema_registry_url: e.schema_registry_url.clone(),
+            flink_url: e.flink_url.clone(),
+        }
     }
 
     pub fn clock(&self) -> Arc<dyn Clock> {

@@ -8,7 +8,8 @@ pub enum Format {
     /// Readable lines for people.
     #[default]
     Text,
-    /// One JSON object per line, for scripts.
+    /// One JSON object per line, for scripts (`jsonl` is the same).
+    #[value(alias = "jsonl")]
     Json,
 }
 

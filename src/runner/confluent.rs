@@ -26,7 +26,7 @@ use crate::redact::Redactor;
 use crate::values::Secrets;
 
 pub use flink::{edited_statement_path, statement_name};
-pub use scope::{ConfluentEndpoints, ResolvedScope};
+pub use scope::{ConfluentEndpoints, ResolvedScope, resolve};
 
 /// How often a `flink_sql` step asks for its statement's phase while it waits.
 pub const STATEMENT_POLL_INTERVAL_MS: u64 = 2_000;
