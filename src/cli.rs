@@ -121,6 +121,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct SampleArgs {
+    /// The topic to read.
     #[arg(long)]
     pub topic: String,
     /// How many records to print.
