@@ -209,6 +209,8 @@ impl Workspace {
             api_url: e.confluent_api_url.clone().unwrap_or(defaults.api_url),
             metrics_url: e.metrics_url.clone().unwrap_or(defaults.metrics_url),
             kafka_rest_url: e.kafka_rest_url.clone(),
+            kafka_bootstrap: e.kafka_bootstrap.clone(),
+            kafka_security_protocol: e.kafka_security_protocol.clone(),
             schema_registry_url: e.schema_registry_url.clone(),
             flink_url: e.flink_url.clone(),
         }

@@ -87,6 +87,7 @@ async fn rig(timings: Timings) -> Rig {
         kafka_rest_url: Some(url.clone()),
         schema_registry_url: Some(url.clone()),
         flink_url: Some(url),
+        ..ConfluentEndpoints::default()
     };
     let redactor = Redactor::new();
     let runner = ConfluentRunner::new(

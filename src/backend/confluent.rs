@@ -72,6 +72,10 @@ pub struct Scope {
     pub metrics_url: String,
     /// The cluster's REST endpoint (`https://pkc-….confluent.cloud:443`).
     pub kafka_rest_url: Option<String>,
+    /// The cluster's bootstrap endpoint (`SASL_SSL://pkc-….confluent.cloud:9092`) for the sampler.
+    pub kafka_bootstrap: Option<String>,
+    /// `sasl_ssl` (Confluent Cloud, the default) or `plaintext` (a local broker).
+    pub kafka_security_protocol: Option<String>,
     pub schema_registry_url: Option<String>,
     /// `https://flink.<region>.<cloud>.confluent.cloud`.
     pub flink_url: Option<String>,

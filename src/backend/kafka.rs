@@ -1,4 +1,5 @@
-//! Kafka records for people: the wire-format decoder (and, next, the topic sampler).
+//! Kafka records for people: the wire-format decoder, the topic reader and the schema cache.
 
 pub mod decode;
 pub mod sample;
+pub mod schemas;

@@ -1,59 +1,29 @@
-//! `cdc-workshop sample --topic T`: a few records of a topic, decoded through Schema Registry,
-//! for scripts and facilitators. Reads without a consumer group and without committing.
+//! `cdc-workshop sample --topic T`: records of a topic, decoded through Schema Registry, for
+//! scripts and facilitators. Reads without a consumer group and without committing, one record
+//! at a time (a bounded hand-off between the reader thread and the printer), so memory does not
+//! grow with `--count`.
 
-use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use tokio::sync::mpsc;
 
 use crate::backend::confluent::client::ConfluentClient;
-use crate::backend::kafka::decode::{avro_json, describe_change, frame, plain};
-use crate::backend::kafka::sample::{KafkaSettings, Start, sample};
+use crate::backend::kafka::sample::{KafkaSettings, Polled, RawRecord, Reader, SampleError, Start};
+use crate::backend::kafka::schemas::{Decoder, RegistrySchemas};
 use crate::config::{EnvLookup, Overrides};
-use crate::credentials::Secret;
-use crate::lesson::ContextField;
 use crate::runner::confluent::resolve;
 use crate::workspace::Workspace;
 
-use super::output::{Format, json_line};
+use super::output::Format;
 use super::{CliError, Exit, SampleArgs, SampleFrom};
 
-/// How long `sample` waits for records before printing what it has.
+/// How long `sample` waits for the next record before it stops.
 pub const WAIT: Duration = Duration::from_secs(10);
-
-/// Writer schemas by id, fetched once each.
-struct Schemas<'a> {
-    client: ConfluentClient,
-    scope: &'a crate::backend::confluent::Scope,
-    cache: HashMap<u32, Result<String, String>>,
-}
-
-impl Schemas<'_> {
-    async fn decode(&mut self, bytes: &[u8]) -> (Value, Option<u32>) {
-        let Some((id, datum)) = frame(bytes) else {
-            return (plain(bytes), None);
-        };
-        if !self.cache.contains_key(&id) {
-            let fetched = self
-                .client
-                .schema_by_id(self.scope, id)
-                .await
-                .map(|s| s.schema)
-                .map_err(|e| e.to_string());
-            self.cache.insert(id, fetched);
-        }
-        let decoded = match self.cache.get(&id) {
-            Some(Ok(schema)) => {
-                avro_json(schema, datum).unwrap_or_else(|e| json!({"undecodable": e}))
-            }
-            Some(Err(e)) => {
-                json!({"schema_id": id, "undecodable": format!("the schema could not be read: {e}")})
-            }
-            None => Value::Null,
-        };
-        (decoded, Some(id))
-    }
-}
+/// Records in flight between the reader thread and the printer.
+const HANDOFF_LEN: usize = 1024;
+const POLL_SLICE: Duration = Duration::from_millis(200);
 
 pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<Exit, CliError> {
     let ws = Workspace::open(overrides, env)?;
@@ -63,91 +33,82 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
         &ws.confluent_endpoints(),
         values.as_ref(),
     );
-    let Some(bootstrap) = ws.settings.endpoints.kafka_bootstrap.clone() else {
-        return Err(CliError::Usage(
-            "no Kafka bootstrap address: set CDC_WORKSHOP_KAFKA_BOOTSTRAP (the cluster's bootstrap endpoint) or kafka_bootstrap under [endpoints] in config.toml".into(),
-        ));
-    };
-    let protocol = ws
-        .settings
-        .endpoints
-        .kafka_security_protocol
-        .clone()
-        .unwrap_or_else(|| "sasl_ssl".into());
-    let render = |f: ContextField| {
-        ws.course
-            .confluent
-            .fields
-            .get(&f)
-            .and_then(|t| t.render(values.as_ref()).ok())
-    };
-    let sasl = match (
-        render(ContextField::KafkaApiKey),
-        render(ContextField::KafkaApiSecret),
-    ) {
-        (Some(k), Some(s)) if !protocol.eq_ignore_ascii_case("plaintext") => {
-            ws.redactor.add(&s);
-            Some((k, Secret::new(s)))
-        }
-        _ => None,
-    };
-    let settings = KafkaSettings {
-        bootstrap,
-        security_protocol: protocol,
-        sasl,
-    };
+    let settings = KafkaSettings::from_scope(&resolved.scope).map_err(CliError::Usage)?;
+    if let Some((_, secret)) = &settings.sasl {
+        ws.redactor.add(secret.expose());
+    }
     let start = match args.from {
         SampleFrom::Beginning => Start::Beginning,
         SampleFrom::End => Start::End,
         SampleFrom::Last => Start::LastPerPartition(i64::try_from(args.count).unwrap_or(i64::MAX)),
     };
+    // Reading the backlog stops at its end (as `kcat -e` does); reading live waits for more.
+    let stop_at_end = args.from != SampleFrom::End;
+    let client = ConfluentClient::new().map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut decoder = Decoder::new(Arc::new(RegistrySchemas::new(client, resolved.scope)));
+    let (tx, mut rx) = mpsc::channel::<RawRecord>(HANDOFF_LEN);
     let topic = args.topic.clone();
     let count = args.count;
-    let records = super::runtime()?
-        .block_on(async {
-            tokio::task::spawn_blocking(move || sample(&settings, &topic, start, count, WAIT)).await
-        })
-        .map_err(|e| CliError::Usage(format!("the sampler stopped: {e}")))?
-        .map_err(|e| CliError::Usage(ws.redactor.redact(&e.to_string())))?;
-    let client = ConfluentClient::new().map_err(|e| CliError::Usage(e.to_string()))?;
-    let mut schemas = Schemas {
-        client,
-        scope: &resolved.scope,
-        cache: HashMap::new(),
-    };
-    let rt = super::runtime()?;
-    for r in records.iter().take(args.count) {
-        let (key, key_schema) = match &r.key {
-            Some(k) => rt.block_on(schemas.decode(k)),
-            None => (Value::Null, None),
-        };
-        let (value, value_schema) = match &r.value {
-            Some(v) => rt.block_on(schemas.decode(v)),
-            None => (Value::Null, None),
-        };
-        match args.format {
-            Format::Json => json_line(&json!({
-                "topic": args.topic, "partition": r.partition, "offset": r.offset, "timestamp_ms": r.timestamp_ms,
-                "key": key, "value": value, "key_schema_id": key_schema, "value_schema_id": value_schema,
-            })),
-            Format::Text => {
-                let shown = if r.value.is_none() {
-                    "(tombstone)".to_string()
-                } else {
-                    describe_change(&value).unwrap_or_else(|| value.to_string())
-                };
-                println!(
-                    "{}@{}  {}  {}",
-                    r.partition,
-                    r.offset,
-                    key,
-                    ws.redactor.redact(&shown)
-                );
+    let reader =
+        std::thread::spawn(move || read(&settings, &topic, start, count, stop_at_end, &tx));
+
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut printed = 0usize;
+    let write_failed = |e: std::io::Error| CliError::Usage(format!("cannot write output: {e}"));
+    super::runtime()?.block_on(async {
+        while let Some(raw) = rx.recv().await {
+            let r = decoder.decode(&raw).await;
+            let line = match args.format {
+                Format::Json => r.to_json(&args.topic).to_string(),
+                Format::Text => format!("{}@{}  {}  {}", r.partition, r.offset, r.key, r.summary()),
+            };
+            writeln!(out, "{}", ws.redactor.redact(&line)).map_err(write_failed)?;
+            printed += 1;
+        }
+        Ok::<(), CliError>(())
+    })?;
+    let read_result = reader
+        .join()
+        .map_err(|_| CliError::Usage("the Kafka reader stopped unexpectedly".into()))?;
+    if printed == 0 && args.format == Format::Text {
+        writeln!(
+            out,
+            "no records in {} within {}s",
+            args.topic,
+            WAIT.as_secs()
+        )
+        .map_err(write_failed)?;
+    }
+    out.flush().map_err(write_failed)?;
+    read_result.map_err(|e| CliError::Usage(ws.redactor.redact(&e.to_string())))?;
+    Ok(Exit::Success)
+}
+
+/// Reads until `count` records, the end of the backlog (when `stop_at_end`), or `WAIT` without a
+/// record; hands each record over as it comes.
+fn read(
+    settings: &KafkaSettings,
+    topic: &str,
+    start: Start,
+    count: usize,
+    stop_at_end: bool,
+    tx: &mpsc::Sender<RawRecord>,
+) -> Result<(), SampleError> {
+    let mut reader = Reader::open(settings, topic, start, WAIT)?;
+    let mut sent = 0usize;
+    let mut idle = Duration::ZERO;
+    while sent < count && idle < WAIT {
+        match reader.poll(POLL_SLICE)? {
+            Polled::Record(r) => {
+                idle = Duration::ZERO;
+                if tx.blocking_send(r).is_err() {
+                    break;
+                }
+                sent += 1;
             }
+            Polled::AtEnd if stop_at_end => break,
+            Polled::AtEnd | Polled::Idle => idle += POLL_SLICE,
         }
     }
-    if records.is_empty() && args.format == Format::Text {
-        println!("no records in {} within {}s", args.topic, WAIT.as_secs());
-    }
-    Ok(Exit::Success)
+    Ok(())
 }

@@ -21,6 +21,7 @@ pub enum ContextField {
     ComputePool,
     Principal,
     KafkaRestUrl,
+    KafkaBootstrap,
     SchemaRegistryUrl,
     FlinkUrl,
     FlinkCatalog,
@@ -36,13 +37,14 @@ pub enum ContextField {
 }
 
 impl ContextField {
-    pub const ALL: [ContextField; 18] = [
+    pub const ALL: [ContextField; 19] = [
         ContextField::Organization,
         ContextField::Environment,
         ContextField::Cluster,
         ContextField::ComputePool,
         ContextField::Principal,
         ContextField::KafkaRestUrl,
+        ContextField::KafkaBootstrap,
         ContextField::SchemaRegistryUrl,
         ContextField::FlinkUrl,
         ContextField::FlinkCatalog,
@@ -66,6 +68,7 @@ impl ContextField {
             ContextField::ComputePool => "compute_pool",
             ContextField::Principal => "principal",
             ContextField::KafkaRestUrl => "kafka_rest_url",
+            ContextField::KafkaBootstrap => "kafka_bootstrap",
             ContextField::SchemaRegistryUrl => "schema_registry_url",
             ContextField::FlinkUrl => "flink_url",
             ContextField::FlinkCatalog => "flink_catalog",

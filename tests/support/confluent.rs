@@ -25,6 +25,8 @@ pub async fn world(timings: Timings) -> World {
         api_url: url.clone(),
         metrics_url: url.clone(),
         kafka_rest_url: Some(url.clone()),
+        kafka_bootstrap: None,
+        kafka_security_protocol: None,
         schema_registry_url: Some(url.clone()),
         flink_url: Some(url.clone()),
         organization: Some(seeded.organization.clone()),

@@ -56,9 +56,9 @@ fn timestamp(micros: i64) -> Value {
 }
 
 /// `value` as JSON, with `schema` telling the logical types (and `names` the named ones).
-fn to_json(value: &Avro, schema: &Schema, names: &HashMap<Name, &Schema>) -> Value {
+fn to_json(value: &Avro, schema: &Schema, names: &HashMap<Name, Schema>) -> Value {
     let schema = match schema {
-        Schema::Ref { name } => names.get(name).copied().unwrap_or(schema),
+        Schema::Ref { name } => names.get(name).unwrap_or(schema),
         s => s,
     };
     match (value, schema) {
@@ -146,16 +146,38 @@ fn to_json(value: &Avro, schema: &Schema, names: &HashMap<Name, &Schema>) -> Val
     }
 }
 
+/// A writer schema parsed once, with its named types resolved, so each record only decodes.
+#[derive(Debug, Clone)]
+pub struct WriterSchema {
+    schema: Schema,
+    names: HashMap<Name, Schema>,
+}
+
+impl WriterSchema {
+    pub fn parse(schema_text: &str) -> Result<Self, String> {
+        let schema = Schema::parse_str(schema_text)
+            .map_err(|e| format!("the writer schema does not parse: {e}"))?;
+        let names = ResolvedSchema::try_from(&schema)
+            .map_err(|e| format!("the writer schema does not resolve: {e}"))?
+            .get_names()
+            .iter()
+            .map(|(n, s)| (n.clone(), (*s).clone()))
+            .collect();
+        Ok(Self { schema, names })
+    }
+
+    /// One Avro datum (the bytes after the wire-format header) as JSON.
+    pub fn decode(&self, datum: &[u8]) -> Result<Value, String> {
+        let mut reader = datum;
+        let value = apache_avro::from_avro_datum(&self.schema, &mut reader, None)
+            .map_err(|e| format!("the record does not fit its schema: {e}"))?;
+        Ok(to_json(&value, &self.schema, &self.names))
+    }
+}
+
 /// Decode an Avro datum written with `schema_text` into JSON.
 pub fn avro_json(schema_text: &str, datum: &[u8]) -> Result<Value, String> {
-    let schema = Schema::parse_str(schema_text)
-        .map_err(|e| format!("the writer schema does not parse: {e}"))?;
-    let resolved = ResolvedSchema::try_from(&schema)
-        .map_err(|e| format!("the writer schema does not resolve: {e}"))?;
-    let mut reader = datum;
-    let value = apache_avro::from_avro_datum(&schema, &mut reader, None)
-        .map_err(|e| format!("the record does not fit its schema: {e}"))?;
-    Ok(to_json(&value, &schema, resolved.get_names()))
+    WriterSchema::parse(schema_text)?.decode(datum)
 }
 
 /// A value that is not in the wire format: JSON, text, or hex.

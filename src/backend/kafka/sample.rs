@@ -21,6 +21,39 @@ pub struct KafkaSettings {
     pub sasl: Option<(String, Secret)>,
 }
 
+/// Protocol used when nothing says otherwise: Confluent Cloud's.
+pub const DEFAULT_SECURITY_PROTOCOL: &str = "sasl_ssl";
+
+impl KafkaSettings {
+    /// The sampler's settings from a resolved scope: its bootstrap endpoint and protocol, and the
+    /// cluster key unless the protocol is plaintext.
+    pub fn from_scope(scope: &crate::backend::confluent::Scope) -> Result<Self, String> {
+        let bootstrap = scope.kafka_bootstrap.clone().ok_or_else(|| {
+            "no Kafka bootstrap address: set CDC_WORKSHOP_KAFKA_BOOTSTRAP, or kafka_bootstrap in course.toml's [confluent] table".to_string()
+        })?;
+        let security_protocol = scope
+            .kafka_security_protocol
+            .clone()
+            .unwrap_or_else(|| DEFAULT_SECURITY_PROTOCOL.to_string());
+        let sasl = if security_protocol.eq_ignore_ascii_case("plaintext") {
+            None
+        } else {
+            let key = scope
+                .keys
+                .get(&crate::backend::confluent::KeyKind::Kafka)
+                .ok_or_else(|| {
+                    format!("reading Kafka over {security_protocol} needs the cluster API key (kafka_api_key and kafka_api_secret in [confluent])")
+                })?;
+            Some((key.key.clone(), Secret::new(key.secret.clone())))
+        };
+        Ok(Self {
+            bootstrap,
+            security_protocol,
+            sasl,
+        })
+    }
+}
+
 /// Where reading starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
@@ -79,6 +112,7 @@ fn consumer(settings: &KafkaSettings) -> Result<BaseConsumer, SampleError> {
         .set("group.id", "cdc-workshop-sampler")
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
         .set("client.id", "cdc-workshop-sampler");
     if let Some((user, password)) = &settings.sasl {
         config
@@ -92,6 +126,120 @@ fn consumer(settings: &KafkaSettings) -> Result<BaseConsumer, SampleError> {
     })
 }
 
+/// What one poll of a [`Reader`] gave.
+#[derive(Debug)]
+pub enum Polled {
+    Record(RawRecord),
+    /// Nothing arrived within the timeout.
+    Idle,
+    /// Every assigned partition has been read to its end (records may still arrive later).
+    AtEnd,
+}
+
+/// A consumer assigned to every partition of one topic, read record by record so memory stays
+/// flat however many records pass through.
+pub struct Reader {
+    consumer: BaseConsumer,
+    topic: String,
+    partitions: usize,
+    at_end: std::collections::HashSet<i32>,
+}
+
+impl Reader {
+    /// Assign every partition of `topic` from `start`; `wait` bounds the metadata requests.
+    pub fn open(
+        settings: &KafkaSettings,
+        topic: &str,
+        start: Start,
+        wait: Duration,
+    ) -> Result<Self, SampleError> {
+        let c = consumer(settings)?;
+        let read_err = |e: rdkafka::error::KafkaError| SampleError::Read {
+            topic: topic.to_string(),
+            reason: e.to_string(),
+        };
+        let metadata = c
+            .fetch_metadata(Some(topic), wait)
+            .map_err(|e| SampleError::Connect {
+                bootstrap: settings.bootstrap.clone(),
+                reason: e.to_string(),
+            })?;
+        let partitions: Vec<i32> = metadata
+            .topics()
+            .iter()
+            .filter(|t| t.name() == topic && t.error().is_none())
+            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+            .collect();
+        if partitions.is_empty() {
+            return Err(SampleError::NoTopic {
+                topic: topic.to_string(),
+                bootstrap: settings.bootstrap.clone(),
+            });
+        }
+        let mut assignment = TopicPartitionList::new();
+        let mut at_end = std::collections::HashSet::new();
+        for p in &partitions {
+            let (low, high) = c.fetch_watermarks(topic, *p, wait).map_err(read_err)?;
+            let from = match start {
+                Start::Beginning => low,
+                Start::End => high,
+                Start::LastPerPartition(n) => (high - n).max(low),
+            };
+            // An empty range sends no end-of-partition event; it is at its end already.
+            if from >= high {
+                at_end.insert(*p);
+            }
+            assignment
+                .add_partition_offset(topic, *p, Offset::Offset(from))
+                .map_err(read_err)?;
+        }
+        c.assign(&assignment).map_err(read_err)?;
+        Ok(Self {
+            consumer: c,
+            topic: topic.to_string(),
+            partitions: partitions.len(),
+            at_end,
+        })
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The next record, or why there is none yet.
+    pub fn poll(&mut self, timeout: Duration) -> Result<Polled, SampleError> {
+        match self.consumer.poll(timeout) {
+            Some(Ok(m)) => {
+                self.at_end.remove(&m.partition());
+                Ok(Polled::Record(RawRecord {
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    timestamp_ms: m.timestamp().to_millis(),
+                    key: m.key().map(<[u8]>::to_vec),
+                    value: m.payload().map(<[u8]>::to_vec),
+                }))
+            }
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
+                self.at_end.insert(p);
+                Ok(self.end_or_idle())
+            }
+            None => Ok(self.end_or_idle()),
+            Some(Err(e)) => Err(SampleError::Read {
+                topic: self.topic.clone(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn end_or_idle(&self) -> Polled {
+        if self.at_end.len() >= self.partitions {
+            Polled::AtEnd
+        } else {
+            Polled::Idle
+        }
+    }
+}
+
 /// Up to `count` records of `topic` from `start`, waiting at most `wait` for them.
 pub fn sample(
     settings: &KafkaSettings,
@@ -100,44 +248,7 @@ pub fn sample(
     count: usize,
     wait: Duration,
 ) -> Result<Vec<RawRecord>, SampleError> {
-    let c = consumer(settings)?;
-    let read_err = |e: rdkafka::error::KafkaError| SampleError::Read {
-        topic: topic.to_string(),
-        reason: e.to_string(),
-    };
-    let metadata = c
-        .fetch_metadata(Some(topic), wait)
-        .map_err(|e| SampleError::Connect {
-            bootstrap: settings.bootstrap.clone(),
-            reason: e.to_string(),
-        })?;
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic && t.error().is_none())
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
-    if partitions.is_empty() {
-        return Err(SampleError::NoTopic {
-            topic: topic.to_string(),
-            bootstrap: settings.bootstrap.clone(),
-        });
-    }
-    let mut assignment = TopicPartitionList::new();
-    for p in &partitions {
-        let offset = match start {
-            Start::Beginning => Offset::Beginning,
-            Start::End => Offset::End,
-            Start::LastPerPartition(n) => {
-                let (low, high) = c.fetch_watermarks(topic, *p, wait).map_err(read_err)?;
-                Offset::Offset((high - n).max(low))
-            }
-        };
-        assignment
-            .add_partition_offset(topic, *p, offset)
-            .map_err(read_err)?;
-    }
-    c.assign(&assignment).map_err(read_err)?;
+    let mut reader = Reader::open(settings, topic, start, wait)?;
     let deadline = Instant::now() + wait;
     let mut out = Vec::new();
     while out.len() < count {
@@ -145,16 +256,9 @@ pub fn sample(
         if left.is_zero() {
             break;
         }
-        match c.poll(left.min(Duration::from_millis(200))) {
-            Some(Ok(m)) => out.push(RawRecord {
-                partition: m.partition(),
-                offset: m.offset(),
-                timestamp_ms: m.timestamp().to_millis(),
-                key: m.key().map(<[u8]>::to_vec),
-                value: m.payload().map(<[u8]>::to_vec),
-            }),
-            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) | None => {}
-            Some(Err(e)) => return Err(read_err(e)),
+        match reader.poll(left.min(Duration::from_millis(200)))? {
+            Polled::Record(r) => out.push(r),
+            Polled::Idle | Polled::AtEnd => {}
         }
     }
     Ok(out)

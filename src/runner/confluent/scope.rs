@@ -14,6 +14,8 @@ pub struct ConfluentEndpoints {
     pub api_url: String,
     pub metrics_url: String,
     pub kafka_rest_url: Option<String>,
+    pub kafka_bootstrap: Option<String>,
+    pub kafka_security_protocol: Option<String>,
     pub schema_registry_url: Option<String>,
     pub flink_url: Option<String>,
 }
@@ -24,6 +26,8 @@ impl Default for ConfluentEndpoints {
             api_url: DEFAULT_API_URL.to_string(),
             metrics_url: DEFAULT_METRICS_URL.to_string(),
             kafka_rest_url: None,
+            kafka_bootstrap: None,
+            kafka_security_protocol: None,
             schema_registry_url: None,
             flink_url: None,
         }
@@ -108,6 +112,11 @@ pub fn resolve(
         api_url: endpoints.api_url.trim_end_matches('/').to_string(),
         metrics_url: endpoints.metrics_url.trim_end_matches('/').to_string(),
         kafka_rest_url: url(&endpoints.kafka_rest_url, get(ContextField::KafkaRestUrl)),
+        kafka_bootstrap: endpoints
+            .kafka_bootstrap
+            .clone()
+            .or_else(|| get(ContextField::KafkaBootstrap)),
+        kafka_security_protocol: endpoints.kafka_security_protocol.clone(),
         schema_registry_url: url(
             &endpoints.schema_registry_url,
             get(ContextField::SchemaRegistryUrl),
