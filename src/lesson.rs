@@ -12,6 +12,7 @@ mod secrets_scan;
 pub mod source;
 pub mod template;
 mod toml_body;
+pub mod topics;
 
 use std::fmt;
 
@@ -23,6 +24,7 @@ pub use confluent::{
 };
 pub use database::{DatabaseDecl, DbEngine, Repeat, SqlRowsCheck, SqlStep, TlsMode};
 pub use model::*;
+pub use topics::{DEFAULT_SCAN_PER_PARTITION, RecordMatch, TopicMessagesCheck};
 
 use crate::lesson::source::LessonSource;
 

@@ -330,6 +330,13 @@ pub trait ConfluentApi: Send + Sync {
         subject: &'a str,
     ) -> BoxFuture<'a, Result<SchemaVersion, ApiError>>;
 
+    /// A writer schema by its global id (the id in a record's wire-format header).
+    fn schema_by_id<'a>(
+        &'a self,
+        scope: &'a Scope,
+        id: u32,
+    ) -> BoxFuture<'a, Result<SchemaVersion, ApiError>>;
+
     /// The subject's compatibility level, falling back to the registry's global default.
     fn subject_compatibility<'a>(
         &'a self,

@@ -45,12 +45,17 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
     // Reading the backlog stops at its end (as `kcat -e` does); reading live waits for more.
     let stop_at_end = args.from != SampleFrom::End;
     let client = ConfluentClient::new().map_err(|e| CliError::Usage(e.to_string()))?;
-    let mut decoder = Decoder::new(Arc::new(RegistrySchemas::new(client, resolved.scope)));
+    let mut decoder = Decoder::new(Arc::new(RegistrySchemas::new(
+        Arc::new(client),
+        resolved.scope,
+    )));
     let (tx, mut rx) = mpsc::channel::<RawRecord>(HANDOFF_LEN);
     let topic = args.topic.clone();
     let count = args.count;
-    let reader =
-        std::thread::spawn(move || read(&settings, &topic, start, count, stop_at_end, &tx));
+    let reader = std::thread::Builder::new()
+        .name("kafka-reader".into())
+        .spawn(move || read(&settings, &topic, start, count, stop_at_end, &tx))
+        .map_err(|e| CliError::Usage(format!("cannot start the Kafka reader: {e}")))?;
 
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut printed = 0usize;

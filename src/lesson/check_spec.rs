@@ -30,6 +30,7 @@ pub(crate) const CHECK_KINDS: &[&str] = &[
     "cluster_ready",
     "compute_pool_ready",
     "sql_rows",
+    "topic_messages",
     "all",
     "any",
 ];
@@ -49,12 +50,7 @@ const TERRAFORM_OUTPUT_KEYS: &[&str] = &["module", "output", "matches"];
 const COMPOSITE_KEYS: &[&str] = &["checks"];
 
 /// Check kinds that later versions add; named so the error can say "not yet" instead of "typo".
-const FUTURE_CHECK_KINDS: &[&str] = &[
-    "topic_messages",
-    "object_store",
-    "warehouse_rows",
-    "no_leftovers",
-];
+const FUTURE_CHECK_KINDS: &[&str] = &["object_store", "warehouse_rows", "no_leftovers"];
 
 /// Default `expect_status` of an http check.
 pub const DEFAULT_EXPECT_STATUS: &[u16] = &[200];
@@ -71,6 +67,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
         "terraform_output" => TERRAFORM_OUTPUT_KEYS,
         "all" | "any" => COMPOSITE_KEYS,
         "sql_rows" => super::database::parse::SQL_ROWS_KEYS,
+        "topic_messages" => super::topics::TOPIC_MESSAGES_KEYS,
         other => return super::confluent::parse::check_keys(other),
     })
 }
@@ -216,6 +213,9 @@ pub(crate) fn parse_spec(
         }
         "sql_rows" => {
             super::database::parse::sql_rows_body(body, table, span.clone(), what, &pos, diags)
+        }
+        "topic_messages" => {
+            super::topics::topic_messages_body(body, table, span.clone(), what, &pos, diags)
         }
         other => {
             super::confluent::parse::check_body(body, other, table, span.clone(), what, &pos, diags)

@@ -379,6 +379,7 @@ pub enum CheckKind {
     /// The course's Flink compute pool is PROVISIONED.
     ComputePoolReady,
     SqlRows(SqlRowsCheck),
+    TopicMessages(super::topics::TopicMessagesCheck),
     All(Vec<CheckSpec>),
     Any(Vec<CheckSpec>),
 }
@@ -397,6 +398,7 @@ impl CheckKind {
             CheckKind::ClusterReady => "cluster_ready",
             CheckKind::ComputePoolReady => "compute_pool_ready",
             CheckKind::SqlRows(_) => "sql_rows",
+            CheckKind::TopicMessages(_) => "topic_messages",
             CheckKind::All(_) => "all",
             CheckKind::Any(_) => "any",
         }

@@ -19,6 +19,9 @@ pub enum TemplateRef {
     Var(String),
     /// `{{ secrets.<name> }}`
     Secret(String),
+    /// `{{ marker }}`: a value made unique for one run of an `sql` step, so a check can find
+    /// the very row it wrote (the step provides it as `outputs.<step>.marker`).
+    Marker,
 }
 
 impl fmt::Display for TemplateRef {
@@ -27,6 +30,7 @@ impl fmt::Display for TemplateRef {
             TemplateRef::Output { step, name } => write!(f, "outputs.{step}.{name}"),
             TemplateRef::Var(name) => write!(f, "vars.{name}"),
             TemplateRef::Secret(name) => write!(f, "secrets.{name}"),
+            TemplateRef::Marker => write!(f, "marker"),
         }
     }
 }
@@ -48,7 +52,7 @@ pub enum TemplateParseError {
     #[error("unclosed `{{{{` at column {column}")]
     Unclosed { column: usize },
     #[error(
-        "unknown template reference `{text}` at column {column}: use outputs.<step>.<name>, vars.<name> or secrets.<name>"
+        "unknown template reference `{text}` at column {column}: use outputs.<step>.<name>, vars.<name>, secrets.<name> or marker"
     )]
     UnknownRef { text: String, column: usize },
 }
@@ -64,6 +68,10 @@ pub trait TemplateContext {
     fn output(&self, step: &str, name: &str) -> Option<String>;
     fn var(&self, name: &str) -> Option<String>;
     fn secret(&self, name: &str) -> Option<String>;
+    /// The marker of the step being run; only an `sql` step's run has one.
+    fn marker(&self) -> Option<String> {
+        None
+    }
 }
 
 impl Template {
@@ -194,6 +202,7 @@ fn lookup(r: &TemplateRef, ctx: &dyn TemplateContext) -> Option<String> {
         TemplateRef::Output { step, name } => ctx.output(step, name),
         TemplateRef::Var(name) => ctx.var(name),
         TemplateRef::Secret(name) => ctx.secret(name),
+        TemplateRef::Marker => ctx.marker(),
     }
 }
 
@@ -204,6 +213,9 @@ fn is_ident(s: &str) -> bool {
 }
 
 fn parse_ref(text: &str) -> Option<TemplateRef> {
+    if text == "marker" {
+        return Some(TemplateRef::Marker);
+    }
     let mut it = text.split('.');
     let ns = it.next()?;
     let a = it.next()?;

@@ -1,6 +1,6 @@
 //! [`ConfluentRunner`]: the Confluent step kinds (`flink_sql`, `confluent`) and check kinds
 //! (`connector_status`, `flink_statement`, `schema_subject`, `topic_exists`, `cluster_ready`,
-//! `compute_pool_ready`) on top of the [`ConfluentApi`] seam.
+//! `compute_pool_ready`, `topic_messages`) on top of the [`ConfluentApi`] seam.
 //!
 //! Every call renders the course's `[confluent]` table into a [`Scope`] first, so ids created by
 //! earlier steps flow in; URLs configured in the settings win over the table (that is how tests
@@ -10,6 +10,7 @@ mod actions;
 mod checks;
 mod flink;
 mod scope;
+mod topics;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -116,6 +117,9 @@ impl ConfluentRunner {
             CheckKind::TopicExists(c) => checks::topic_exists(api, &resolved, c, values).await,
             CheckKind::ClusterReady => checks::cluster_ready(api, &resolved).await,
             CheckKind::ComputePoolReady => checks::compute_pool_ready(api, &resolved).await,
+            CheckKind::TopicMessages(c) => {
+                topics::topic_messages(Arc::clone(&self.api), &resolved, c, values).await
+            }
             _ => return None,
         })
     }

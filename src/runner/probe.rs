@@ -120,6 +120,7 @@ impl Prober for LiveProber {
                 | CheckKind::FlinkStatement(_)
                 | CheckKind::SchemaSubject(_)
                 | CheckKind::TopicExists(_)
+                | CheckKind::TopicMessages(_)
                 | CheckKind::ClusterReady
                 | CheckKind::ComputePoolReady => match &self.confluent {
                     Some(c) => c.probe(kind, ctx).await.unwrap_or_else(|| {

@@ -8,10 +8,47 @@ use regex::Regex;
 use super::outcome::{LogStream, Observation, StepOutcome, Verdict};
 use super::{LogSink, StepRun, table};
 use crate::backend::sql::{Connection, SqlClient, SqlError, SqlOutcome};
-use crate::lesson::template::{Template, TemplateContext};
+use crate::lesson::template::{Template, TemplateContext, TemplateRef};
 use crate::lesson::{DatabaseDecl, Repeat, SqlRowsCheck, SqlStep};
 use crate::redact::Redactor;
 use tokio_util::sync::CancellationToken;
+
+/// The output holding the marker an sql step wrote (`{{ marker }}` in its statement).
+pub const MARKER_OUTPUT: &str = "marker";
+/// The output holding when that statement finished, in Unix milliseconds.
+pub const MARKER_AT_OUTPUT: &str = "marker_at_ms";
+
+/// A value no earlier run wrote: the prefix says who wrote the row, the rest is random.
+fn new_marker() -> String {
+    format!("cdcw-{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff)
+}
+
+fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The run's values plus the marker this run of the step made.
+struct WithMarker<'a> {
+    inner: &'a dyn TemplateContext,
+    marker: Option<&'a str>,
+}
+
+impl TemplateContext for WithMarker<'_> {
+    fn output(&self, step: &str, name: &str) -> Option<String> {
+        self.inner.output(step, name)
+    }
+    fn var(&self, name: &str) -> Option<String> {
+        self.inner.var(name)
+    }
+    fn secret(&self, name: &str) -> Option<String> {
+        self.inner.secret(name)
+    }
+    fn marker(&self) -> Option<String> {
+        self.marker.map(str::to_string)
+    }
+}
 
 pub struct SqlRunner {
     client: Arc<dyn SqlClient>,
@@ -87,7 +124,19 @@ impl SqlRunner {
             Ok(c) => c,
             Err(e) => return failed(e),
         };
-        let sql = match render(&step.statement, values) {
+        let marker = step
+            .statement
+            .refs()
+            .any(|r| *r == TemplateRef::Marker)
+            .then(new_marker);
+        let rendered = render(
+            &step.statement,
+            &WithMarker {
+                inner: values,
+                marker: marker.as_deref(),
+            },
+        );
+        let sql = match rendered {
             Ok(s) => s.trim().to_string(),
             Err(e) => return failed(e),
         };
@@ -105,17 +154,29 @@ impl SqlRunner {
                 Err(outcome) => return outcome,
             },
         };
+        let written_at_ms = wall_ms();
         show(&outcome, step.max_rows, log);
-        if let Some(extra) = run.outputs.iter().find(|o| o.as_str() != "rows") {
-            return failed(format!(
-                "step declares output `{extra}`, but an sql step provides only: rows"
-            ));
+        let mut provided = BTreeMap::from([("rows", outcome.rows.len().to_string())]);
+        if let Some(m) = &marker {
+            log.send(LogStream::Guide, &format!("marker: {m}"));
+            provided.insert(MARKER_OUTPUT, m.clone());
+            provided.insert(MARKER_AT_OUTPUT, written_at_ms.to_string());
         }
-        let outputs: BTreeMap<String, String> = run
-            .outputs
-            .iter()
-            .map(|o| (o.clone(), outcome.rows.len().to_string()))
-            .collect();
+        let mut outputs = BTreeMap::new();
+        for name in &run.outputs {
+            match provided.get(name.as_str()) {
+                Some(v) => {
+                    outputs.insert(name.clone(), v.clone());
+                }
+                None => {
+                    let offered: Vec<&str> = provided.keys().copied().collect();
+                    return failed(format!(
+                        "step declares output `{name}`, but this sql step provides only: {} (`marker` and `{MARKER_AT_OUTPUT}` come with a `{{{{ marker }}}}` in the statement)",
+                        offered.join(", ")
+                    ));
+                }
+            }
+        }
         StepOutcome::Succeeded { outputs }
     }
 

@@ -273,6 +273,24 @@ impl MariaDb {
         );
     }
 
+    /// The server's binary logs, oldest first (for a test that plays the connector).
+    pub fn binlogs(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with("binlog.0"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
     pub fn seed(&self) {
         self.sql(&format!(
             "CREATE DATABASE {DATABASE}; \

@@ -857,6 +857,14 @@ impl ConfluentApi for ConfluentClient {
         .boxed()
     }
 
+    fn schema_by_id<'a>(
+        &'a self,
+        scope: &'a Scope,
+        id: u32,
+    ) -> BoxFuture<'a, Result<SchemaVersion, ApiError>> {
+        ConfluentClient::schema_by_id(self, scope, id).boxed()
+    }
+
     fn latest_schema<'a>(
         &'a self,
         scope: &'a Scope,

@@ -11,8 +11,7 @@ use serde_json::{Value, json};
 
 use super::decode::{WriterSchema, describe_change, frame, plain};
 use super::sample::RawRecord;
-use crate::backend::confluent::Scope;
-use crate::backend::confluent::client::ConfluentClient;
+use crate::backend::confluent::{ConfluentApi, Scope};
 
 /// Why a writer schema could not be had.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,12 +28,12 @@ pub trait SchemaSource: Send + Sync {
 
 /// Schema Registry through the Confluent client, with the scope's registry URL and key.
 pub struct RegistrySchemas {
-    client: ConfluentClient,
+    client: Arc<dyn ConfluentApi>,
     scope: Scope,
 }
 
 impl RegistrySchemas {
-    pub fn new(client: ConfluentClient, scope: Scope) -> Self {
+    pub fn new(client: Arc<dyn ConfluentApi>, scope: Scope) -> Self {
         Self { client, scope }
     }
 }

@@ -136,6 +136,7 @@ impl Checker<'_, '_> {
             | CheckKind::FlinkStatement(_)
             | CheckKind::SchemaSubject(_)
             | CheckKind::TopicExists(_)
+            | CheckKind::TopicMessages(_)
             | CheckKind::ClusterReady
             | CheckKind::ComputePoolReady => {}
             CheckKind::SqlRows(s) => self.database(&s.database, &spec.pos, "an `sql_rows` check"),

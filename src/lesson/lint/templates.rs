@@ -24,6 +24,8 @@ struct Use {
     place: String,
     refs: Vec<TemplateRef>,
     secrets_ok: bool,
+    /// Only an `sql` step's statement makes a marker.
+    marker_ok: bool,
     /// Index of the block in its lesson; `None` for front-matter checks, evaluated on entry.
     at: Option<usize>,
     /// A solution's `run` replaces its step, whose outputs therefore do not exist yet.
@@ -39,6 +41,17 @@ struct Collector<'a> {
 
 impl Collector<'_> {
     fn template(&mut self, t: &Template, pos: &SourcePos, place: String, secrets_ok: bool) {
+        self.template_with(t, pos, place, secrets_ok, false);
+    }
+
+    fn template_with(
+        &mut self,
+        t: &Template,
+        pos: &SourcePos,
+        place: String,
+        secrets_ok: bool,
+        marker_ok: bool,
+    ) {
         let refs: Vec<TemplateRef> = t.refs().cloned().collect();
         if !refs.is_empty() {
             self.uses.push(Use {
@@ -46,6 +59,7 @@ impl Collector<'_> {
                 place,
                 refs,
                 secrets_ok,
+                marker_ok,
                 at: self.at,
                 excluded_step: self.excluded_step.clone(),
             });
@@ -113,6 +127,31 @@ impl Collector<'_> {
             CheckKind::SqlRows(s) => {
                 self.template(&s.query, pos, format!("`query` of {what}"), false);
             }
+            CheckKind::TopicMessages(t) => {
+                self.template(&t.topic, pos, format!("`topic` of {what}"), false);
+                match &t.matching {
+                    crate::lesson::RecordMatch::Equals { value, .. } => {
+                        self.template(value, pos, format!("`equals` of {what}"), false);
+                    }
+                    // The marker is that step's output: it must exist before this check runs.
+                    crate::lesson::RecordMatch::Marker { step, .. } => {
+                        self.uses.push(Use {
+                            pos: pos.clone(),
+                            place: format!("`marker_from` of {what}"),
+                            refs: vec![TemplateRef::Output {
+                                step: step.clone(),
+                                name: crate::runner::sql::MARKER_OUTPUT.to_string(),
+                            }],
+                            secrets_ok: false,
+                            marker_ok: false,
+                            at: self.at,
+                            excluded_step: self.excluded_step.clone(),
+                        });
+                    }
+                    crate::lesson::RecordMatch::Any
+                    | crate::lesson::RecordMatch::Matches { .. } => {}
+                }
+            }
             CheckKind::All(children) | CheckKind::Any(children) => {
                 for (i, child) in children.iter().enumerate() {
                     self.spec(child, &format!("check #{} in {what}", i + 1));
@@ -146,7 +185,13 @@ impl Collector<'_> {
                 }
             }
             StepKind::Sql(s) => {
-                self.template(&s.statement, pos, format!("`statement` of {what}"), false);
+                self.template_with(
+                    &s.statement,
+                    pos,
+                    format!("`statement` of {what}"),
+                    false,
+                    true,
+                );
             }
             // A connection's API key and a connector's config travel only in the request body;
             // on screen they are masked.
@@ -260,6 +305,13 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
                         output_problem(course, &homes, lesson, &u, step, name)
                             .map(|m| (DiagnosticKind::UnknownOutput, m))
                     }
+                    TemplateRef::Marker if !u.marker_ok => Some((
+                        DiagnosticKind::BadTemplate,
+                        format!(
+                            "`{{{{ marker }}}}` in {}: only an sql step's `statement` makes a marker; elsewhere read it as `{{{{ outputs.<that step>.marker }}}}`",
+                            u.place
+                        ),
+                    )),
                     _ => None,
                 };
                 if let Some((kind, message)) = problem {
@@ -349,6 +401,12 @@ fn check_course_level(
                     )),
                     Some(_) => None,
                 },
+                TemplateRef::Marker => Some((
+                    DiagnosticKind::BadTemplate,
+                    format!(
+                        "`{{{{ marker }}}}` in {place}: only an sql step's `statement` makes a marker"
+                    ),
+                )),
                 _ => None,
             };
             if let Some((kind, message)) = problem {
