@@ -15,6 +15,7 @@ pub mod journal;
 pub mod ledger;
 pub mod lesson;
 pub mod lineage;
+pub mod live;
 pub mod logging;
 pub mod redact;
 pub mod runner;

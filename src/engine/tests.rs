@@ -49,6 +49,7 @@ fn env_spec(name: &str) -> CheckSpec {
 
 fn check(id: &str, step: Option<&str>) -> Block {
     Block::Check(Check {
+        panel: None,
         id: id.into(),
         title: format!("Check {id}"),
         step: step.map(String::from),

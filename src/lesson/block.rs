@@ -19,8 +19,8 @@ use super::secrets_scan::is_placeholder;
 use super::template::Template;
 use super::toml_body::{Body, Dur, closest, from_table, split_off, str_value};
 use super::{
-    Check, CheckSpec, Cleanup, Diagnostic, DiagnosticKind, Hint, ManualStep, ShellStep, Solution,
-    SourcePos, Step, StepKind, TerraformAction, TerraformStep,
+    Check, CheckKind, CheckSpec, Cleanup, Diagnostic, DiagnosticKind, Hint, ManualStep, PanelPin,
+    ShellStep, Solution, SourcePos, Step, StepKind, TerraformAction, TerraformStep,
 };
 
 pub(crate) const STEP_KINDS: &[&str] = &[
@@ -37,7 +37,7 @@ const STEP_COMMON: &[&str] = &["id", "title", "kind", "outputs", "timeout", "est
 const SHELL_KEYS: &[&str] = &["command", "cwd", "env"];
 const MANUAL_KEYS: &[&str] = &["confirm"];
 const TERRAFORM_KEYS: &[&str] = &["module", "action", "vars", "secret_outputs"];
-const CHECK_HEAD: &[&str] = &["id", "title", "step"];
+const CHECK_HEAD: &[&str] = &["id", "title", "step", "panel"];
 const HINT_KEYS: &[&str] = &["step", "after_failures", "after", "text"];
 const SOLUTION_KEYS: &[&str] = &["step", "reveal_after_failures", "explain", "run"];
 const CLEANUP_KEYS: &[&str] = &["step", "run"];
@@ -472,6 +472,57 @@ struct CheckHead {
     id: Spanned<String>,
     title: String,
     step: Option<String>,
+    panel: Option<Spanned<String>>,
+}
+
+/// `panel = "connectors" | "lineage" | "topic" | "topic:<name>"`; plain `topic` is the topic of
+/// a `topic_messages` or `topic_exists` check.
+fn panel_pin(
+    body: &Body<'_>,
+    raw: &Spanned<String>,
+    spec: &CheckSpec,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<PanelPin> {
+    let text = raw.get_ref().trim();
+    let own_topic = match &spec.kind {
+        CheckKind::TopicMessages(t) => Some(t.topic.clone()),
+        CheckKind::TopicExists(t) => Some(t.topic.clone()),
+        _ => None,
+    };
+    let bad = |message: String, diags: &mut Vec<Diagnostic>| {
+        diags.push(Diagnostic::new(
+            body.pos(raw.span().start),
+            DiagnosticKind::InvalidValue,
+            message,
+        ));
+        None
+    };
+    match text {
+        "connectors" => Some(PanelPin::Connectors),
+        "lineage" => Some(PanelPin::Lineage),
+        "topic" => match own_topic {
+            Some(t) => Some(PanelPin::Topic(t)),
+            None => bad(
+                format!(
+                    "`panel = \"topic\"` of {what} needs a topic check; name the topic: panel = \"topic:<name>\""
+                ),
+                diags,
+            ),
+        },
+        other => match other.strip_prefix("topic:") {
+            Some(name) if !name.trim().is_empty() => match Template::parse(name.trim()) {
+                Ok(t) => Some(PanelPin::Topic(t)),
+                Err(e) => bad(format!("`panel` of {what}: {e}"), diags),
+            },
+            _ => bad(
+                format!(
+                    "`panel` of {what} is `{other}`; use \"connectors\", \"lineage\", \"topic\" or \"topic:<name>\""
+                ),
+                diags,
+            ),
+        },
+    }
 }
 
 /// A check block; `step` is `None` here when the author relies on the nearest-step rule.
@@ -501,6 +552,10 @@ pub(crate) fn parse_check(
     let head = head?;
     check_id(body, &head.id, "a check", diags);
     let spec = spec?;
+    let panel = match &head.panel {
+        Some(raw) => Some(panel_pin(body, raw, &spec, &what, diags)?),
+        None => None,
+    };
     if diags.len() > before {
         return None;
     }
@@ -508,6 +563,7 @@ pub(crate) fn parse_check(
         id: head.id.into_inner(),
         title: head.title,
         step: head.step,
+        panel,
         spec,
         pos: fence.clone(),
     })

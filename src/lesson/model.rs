@@ -350,7 +350,18 @@ pub struct Check {
     /// The step this check verifies; `None` for a lesson-level check started on entry.
     pub step: Option<String>,
     pub spec: CheckSpec,
+    /// The live panel shown while this check's step is selected.
+    pub panel: Option<PanelPin>,
     pub pos: SourcePos,
+}
+
+/// A live panel a check brings to the front.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PanelPin {
+    /// Records of this topic.
+    Topic(super::template::Template),
+    Connectors,
+    Lineage,
 }
 
 /// A read-only probe plus how long and how often to try it.

@@ -225,7 +225,13 @@ impl Collector<'_> {
             match block {
                 Block::Prose(p) => self.display(&p.markdown, &p.pos, "the lesson text"),
                 Block::Step(s) => self.step_kind(&s.kind, &s.pos, &format!("step `{}`", s.id)),
-                Block::Check(c) => self.spec(&c.spec, &format!("check `{}`", c.id)),
+                Block::Check(c) => {
+                    let what = format!("check `{}`", c.id);
+                    if let Some(crate::lesson::PanelPin::Topic(t)) = &c.panel {
+                        self.template(t, &c.pos, format!("`panel` of {what}"), false);
+                    }
+                    self.spec(&c.spec, &what);
+                }
                 Block::Hint(h) => {
                     self.display(&h.text, &h.pos, &format!("a hint for step `{}`", h.step));
                 }
