@@ -5,6 +5,7 @@
 
 pub mod editor;
 pub mod keymap;
+pub mod live;
 pub mod model;
 pub mod provision;
 pub mod setup;
@@ -22,6 +23,7 @@ use crate::cli::{CliError, Exit, TuiArgs};
 use crate::config::{EnvLookup, Overrides};
 use crate::credentials::validate::Validity;
 use crate::engine::Msg;
+use crate::live::{Live, LiveCommand};
 use crate::runner::confluent::edited_statement_path;
 use crate::tasks::{TaskEvent, TaskManager};
 use crate::tui::{TerminalGuard, copy_to_clipboard};
@@ -87,6 +89,16 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
         model.warning = Some(notice.clone());
     }
 
+    let (live_tx, mut live_rx) = mpsc::channel(crate::live::LIVE_CHANNEL_LEN);
+    let live = match crate::backend::confluent::client::ConfluentClient::new() {
+        Ok(client) => Some(Live::start(client, live_tx, ws.redactor.clone())),
+        Err(e) => {
+            tracing::warn!(error = %e, "live panels off: no Confluent client");
+            None
+        }
+    };
+    let mut scope_sync = ScopeSync::default();
+    let mut live_events = Vec::with_capacity(crate::live::LIVE_CHANNEL_LEN);
     let mut tasks: Option<TaskManager> = None;
     let mut task_rx: Option<mpsc::Receiver<TaskEvent>> = None;
     let mut edits: Vec<EditRequest> = Vec::new();
@@ -125,8 +137,11 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
             ws,
             &mut tasks,
             &mut task_rx,
-            &mut edits,
-            &checks,
+            &mut LoopIo {
+                edits: &mut edits,
+                checks: &checks,
+                live: live.as_ref(),
+            },
         )?;
     }
 
@@ -161,6 +176,11 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
                 }
             }
             Some(states) = checked_rx.recv() => actions.push(Action::CredentialsChecked(states)),
+            n = live_rx.recv_many(&mut live_events, crate::live::LIVE_CHANNEL_LEN), if live.is_some() => {
+                if n > 0 {
+                    actions.extend(live_events.drain(..).map(Action::Live));
+                }
+            }
             _ = tick.tick() => actions.push(Action::Tick(clock.wall_ms())),
             () = recv_signal(&mut terminate) => actions.push(Action::Terminate),
             () = recv_signal(&mut hangup) => actions.push(Action::Terminate),
@@ -174,9 +194,15 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
                 ws,
                 &mut tasks,
                 &mut task_rx,
-                &mut edits,
-                &checks,
+                &mut LoopIo {
+                    edits: &mut edits,
+                    checks: &checks,
+                    live: live.as_ref(),
+                },
             )?;
+        }
+        if let Some(l) = &live {
+            scope_sync.sync(&model, ws, l);
         }
         for request in edits.drain(..) {
             // The editor owns the terminal meanwhile: no key may reach the guide.
@@ -319,6 +345,43 @@ impl CredentialChecks<'_> {
     }
 }
 
+/// What `perform` hands work to besides the task manager.
+struct LoopIo<'a, 'b> {
+    edits: &'a mut Vec<EditRequest>,
+    checks: &'a CredentialChecks<'b>,
+    live: Option<&'a Live>,
+}
+
+/// Tells the live service when the rendered `[confluent]` scope changes (a step created the
+/// cluster, a key was stored), and only then.
+#[derive(Default)]
+struct ScopeSync {
+    last: Option<String>,
+}
+
+impl ScopeSync {
+    fn sync(&mut self, model: &Model, ws: &Workspace, live: &Live) {
+        if model.run.is_none() {
+            return;
+        }
+        let values = model.values_now();
+        let resolved = crate::runner::confluent::resolve(
+            &ws.course.confluent,
+            &ws.confluent_endpoints(),
+            values.as_ref(),
+        );
+        // Keys print masked, so a changed secret alone is not noticed; ids and URLs are.
+        let fingerprint = format!("{:?}", resolved.scope);
+        if self.last.as_deref() != Some(fingerprint.as_str()) {
+            self.last = Some(fingerprint);
+            for key in resolved.scope.keys.values() {
+                ws.redactor.add_basic_auth(&key.key, &key.secret);
+            }
+            live.send(LiveCommand::UseScope(Box::new(resolved)));
+        }
+    }
+}
+
 /// A statement the participant asked to edit, handled by the loop (it owns the terminal).
 struct EditRequest {
     path: std::path::PathBuf,
@@ -379,8 +442,7 @@ fn perform(
     ws: &Workspace,
     tasks: &mut Option<TaskManager>,
     task_rx: &mut Option<mpsc::Receiver<TaskEvent>>,
-    edits: &mut Vec<EditRequest>,
-    checks: &CredentialChecks<'_>,
+    io: &mut LoopIo<'_, '_>,
 ) -> Result<(), CliError> {
     let mut engine_effects = Vec::new();
     for effect in effects {
@@ -394,6 +456,13 @@ fn perform(
                 }
             }
             AppEffect::Quit => model.quit = true,
+            AppEffect::WatchTopic(topic) => match io.live {
+                Some(l) => l.send(LiveCommand::WatchTopic(topic)),
+                None => model.notify(
+                    "live panels are off: the Confluent client could not start (see the log)",
+                    true,
+                ),
+            },
             AppEffect::SaveCredential { name, value } => match ws.credentials.set(&name, &value) {
                 Ok(()) => {
                     ws.values.secrets().insert(&name, value.expose());
@@ -404,13 +473,13 @@ fn perform(
                 }
                 Err(e) => model.notify(e.to_string(), true),
             },
-            AppEffect::CheckCredentials => checks.start(ws),
+            AppEffect::CheckCredentials => io.checks.start(ws),
             AppEffect::EditStatement {
                 run,
                 lesson,
                 step,
                 original,
-            } => edits.push(EditRequest {
+            } => io.edits.push(EditRequest {
                 path: edited_statement_path(&ws.work_dir(&run), &lesson, &step),
                 seed: original,
                 step,
@@ -444,7 +513,7 @@ fn perform(
                         effects,
                     },
                 );
-                perform(model, fx, ws, tasks, task_rx, edits, checks)?;
+                perform(model, fx, ws, tasks, task_rx, io)?;
             }
         }
     }

@@ -302,4 +302,4 @@ pub fn derive(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

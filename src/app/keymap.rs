@@ -11,6 +11,8 @@ pub enum Mode {
     Help,
     Confirm,
     Setup,
+    /// A live panel fills the screen.
+    Live,
 }
 
 /// What a key asks for.
@@ -58,6 +60,14 @@ pub enum Intent {
     CheckCredentials,
     /// Setup: back to where the participant came from.
     CloseSetup,
+    /// Live panels: course → topic → connectors → lineage.
+    CyclePanel,
+    /// Watch the next topic in the topic panel.
+    NextTopic,
+    /// Show the live panel full screen, or go back.
+    ZoomPanel,
+    PanLeft,
+    PanRight,
 }
 
 /// A key as written in hints: the code and the modifiers that must be held.
@@ -102,7 +112,9 @@ const WELCOME: &[Mode] = &[Mode::Welcome];
 const SCREENS: &[Mode] = &[Mode::Welcome, Mode::Lesson];
 const CONFIRM: &[Mode] = &[Mode::Confirm];
 const SETUP: &[Mode] = &[Mode::Setup];
-const ALL_SCREENS: &[Mode] = &[Mode::Welcome, Mode::Lesson, Mode::Setup];
+const ALL_SCREENS: &[Mode] = &[Mode::Welcome, Mode::Lesson, Mode::Setup, Mode::Live];
+const LIVE: &[Mode] = &[Mode::Live];
+const LESSON_OR_LIVE: &[Mode] = &[Mode::Lesson, Mode::Live];
 
 /// The default bindings, in the order hints and help list them.
 pub const BINDINGS: &[Binding] = &[
@@ -311,6 +323,62 @@ pub const BINDINGS: &[Binding] = &[
         intent: Intent::ToggleRawLog,
         hint: None,
         help: "Switch a terraform step's log: progress or raw output",
+    },
+    Binding {
+        modes: LESSON_OR_LIVE,
+        keys: &[k('v')],
+        intent: Intent::CyclePanel,
+        hint: Some("panels"),
+        help: "Switch the live panel: course, topic records, connectors, lineage",
+    },
+    Binding {
+        modes: LESSON_OR_LIVE,
+        keys: &[k('t')],
+        intent: Intent::NextTopic,
+        hint: None,
+        help: "Watch the next topic in the topic panel",
+    },
+    Binding {
+        modes: LESSON,
+        keys: &[k('z')],
+        intent: Intent::ZoomPanel,
+        hint: Some("zoom"),
+        help: "Show the live panel full screen (scrolls; for narrow terminals)",
+    },
+    Binding {
+        modes: LIVE,
+        keys: &[k('z'), code(KeyCode::Esc)],
+        intent: Intent::ZoomPanel,
+        hint: Some("back"),
+        help: "Back to the lesson",
+    },
+    Binding {
+        modes: LIVE,
+        keys: &[k('j'), code(KeyCode::Down)],
+        intent: Intent::Down,
+        hint: None,
+        help: "Scroll the panel down",
+    },
+    Binding {
+        modes: LIVE,
+        keys: &[k('k'), code(KeyCode::Up)],
+        intent: Intent::Up,
+        hint: None,
+        help: "Scroll the panel up",
+    },
+    Binding {
+        modes: LIVE,
+        keys: &[k('h'), code(KeyCode::Left)],
+        intent: Intent::PanLeft,
+        hint: Some("scroll ←→"),
+        help: "Scroll the panel left",
+    },
+    Binding {
+        modes: LIVE,
+        keys: &[k('l'), code(KeyCode::Right)],
+        intent: Intent::PanRight,
+        hint: None,
+        help: "Scroll the panel right",
     },
     Binding {
         modes: LESSON,

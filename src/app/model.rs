@@ -128,6 +128,7 @@ pub struct Model {
     pub now_ms: u64,
     pub quit: bool,
     pub dirty: bool,
+    pub live: super::live::LiveState,
 }
 
 impl Model {
@@ -164,6 +165,7 @@ impl Model {
             now_ms: 0,
             quit: false,
             dirty: true,
+            live: super::live::LiveState::default(),
         }
     }
 
@@ -234,6 +236,14 @@ impl Model {
                     self.course.plan(t, &chosen)
                 })
                 .unwrap_or_default(),
+        }
+    }
+
+    /// Values as templates see them now (outputs of the run so far).
+    pub fn values_now(&self) -> Arc<crate::values::ValueSnapshot> {
+        match self.engine() {
+            Some(e) => self.values.snapshot(e.session()),
+            None => self.values.snapshot(&Default::default()),
         }
     }
 

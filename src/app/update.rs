@@ -34,6 +34,8 @@ pub enum Action {
         engine: Box<Engine>,
         effects: Vec<Effect>,
     },
+    /// Connectors, lineage or topic records from the live service.
+    Live(crate::live::LiveEvent),
 }
 
 /// Side effects the loop performs.
@@ -70,6 +72,8 @@ pub enum AppEffect {
         step: String,
         original: String,
     },
+    /// Read this topic live for the topic panel (`None`: stop).
+    WatchTopic(Option<String>),
     Quit,
 }
 
@@ -147,6 +151,7 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
                 model.setup.return_to = Some(Screen::Welcome);
             }
         }
+        Action::Live(event) => super::live::apply(model, event),
         Action::RunOpened {
             id,
             engine: e,
@@ -167,6 +172,9 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
             }
         }
     }
+    if model.screen == Screen::Lesson {
+        super::live::pin_for_selection(model, &mut fx);
+    }
     model.dirty = true;
     fx
 }
@@ -176,6 +184,7 @@ fn mode(model: &Model) -> Mode {
         (Some(Overlay::Help), _) => Mode::Help,
         (Some(Overlay::Confirm(_)), _) => Mode::Confirm,
         (None, Screen::Welcome) => Mode::Welcome,
+        (None, Screen::Lesson) if model.live.zoomed => Mode::Live,
         (None, Screen::Lesson) => Mode::Lesson,
         (None, Screen::Setup) => Mode::Setup,
     }
@@ -201,6 +210,23 @@ fn on_key(model: &mut Model, key: &KeyEvent, fx: &mut Vec<AppEffect>) {
         _ if intent == Intent::OpenSetup => super::setup::open(model),
         Mode::Welcome => welcome(model, intent, fx),
         Mode::Lesson => lesson(model, intent, fx),
+        Mode::Live => zoomed(model, intent, fx),
+    }
+}
+
+fn zoomed(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
+    let (row, col) = model.live.scroll;
+    match intent {
+        Intent::Down => model.live.scroll.0 = row.saturating_add(1),
+        Intent::Up => model.live.scroll.0 = row.saturating_sub(1),
+        Intent::PanRight => model.live.scroll.1 = col.saturating_add(8),
+        Intent::PanLeft => model.live.scroll.1 = col.saturating_sub(8),
+        Intent::ZoomPanel => super::live::toggle_zoom(model),
+        Intent::CyclePanel => super::live::cycle_panel(model, fx),
+        Intent::NextTopic => super::live::next_topic(model, fx),
+        Intent::ToggleHelp => open_help(model),
+        Intent::Quit => lesson(model, Intent::Quit, fx),
+        _ => {}
     }
 }
 
@@ -342,6 +368,9 @@ fn lesson(model: &mut Model, intent: Intent, fx: &mut Vec<AppEffect>) {
             }
         }
         Intent::ToggleHelp => open_help(model),
+        Intent::CyclePanel => super::live::cycle_panel(model, fx),
+        Intent::NextTopic => super::live::next_topic(model, fx),
+        Intent::ZoomPanel => super::live::toggle_zoom(model),
         Intent::Down | Intent::Up => {
             let n = model.steps().len();
             model.lesson.selected = step_index(model.lesson.selected, n, intent == Intent::Down);

@@ -3,7 +3,12 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::backend::confluent::{ConnectorStatus, ConnectorSummary, Statement};
 
-fn connector(name: &str, kind: &str, state: &str, config: &[(&str, &str)]) -> ConnectorSummary {
+pub(crate) fn connector(
+    name: &str,
+    kind: &str,
+    state: &str,
+    config: &[(&str, &str)],
+) -> ConnectorSummary {
     ConnectorSummary {
         name: name.into(),
         id: Some(format!("lcc-{name}")),
@@ -56,8 +61,9 @@ fn arrows(g: &Graph) -> Vec<String> {
     out
 }
 
-#[test]
-fn the_workshop_pipeline_runs_from_databases_through_flink_to_the_sinks() {
+/// The workshop's pipeline as the APIs list it (FACTS §5, §7): Oracle, MySQL and Salesforce
+/// sources, the union of contacts in Flink, the Redshift sink; shared with the panel snapshots.
+pub(crate) fn workshop_pipeline() -> (Vec<ConnectorSummary>, Vec<String>, Vec<Statement>) {
     let connectors = vec![
         connector(
             "MySqlCdcSourceV2Connector_0",
@@ -138,6 +144,12 @@ fn the_workshop_pipeline_runs_from_databases_through_flink_to_the_sinks() {
             UNION ALL SELECT FirstName, Email FROM salesforce_contacts",
         ),
     ];
+    (connectors, existing, statements)
+}
+
+#[test]
+fn the_workshop_pipeline_runs_from_databases_through_flink_to_the_sinks() {
+    let (connectors, existing, statements) = workshop_pipeline();
     let g = derive(&connectors, &existing, &statements);
     assert_eq!(
         arrows(&g),

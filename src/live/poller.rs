@@ -182,7 +182,7 @@ impl Service {
                 return;
             }
         };
-        let round = self.polls % LINEAGE_EVERY_POLLS == 0;
+        let round = self.polls.is_multiple_of(LINEAGE_EVERY_POLLS);
         self.polls = self.polls.wrapping_add(1);
         if round {
             self.poll_connector_metrics(scope, &connectors).await;

@@ -680,3 +680,5 @@ fn on_gcp_and_azure_the_key_file_and_the_cli_login_are_shown_with_their_checks()
     assert!(text.contains("✗ azure_login"), "{text}");
     assert!(text.contains("log in with `az login`"), "{text}");
 }
+
+mod live;

@@ -6,6 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::keymap::{Intent, Mode, key_for};
+use crate::app::live::LivePanel;
 use crate::app::model::Model;
 use crate::engine::StepState;
 use crate::journal::Completion;
@@ -13,8 +14,8 @@ use crate::lesson::StepKind;
 use crate::ui::layout::{lesson_areas, outer};
 use crate::ui::lesson_doc::{check_status, elapsed, estimate, spinner};
 use crate::ui::markdown::wrap::truncate;
-use crate::ui::widgets::chrome;
 use crate::ui::widgets::provision::ProvisionView;
+use crate::ui::widgets::{chrome, live};
 
 pub fn render(model: &Model, f: &mut Frame) {
     let t = &model.theme;
@@ -50,9 +51,23 @@ pub fn render(model: &Model, f: &mut Frame) {
     f.render_widget(block, doc_box);
     f.render_widget(Paragraph::new(visible), areas.doc);
 
+    if model.live.zoomed {
+        let body = Rect::new(0, 1, f.area().width, f.area().height.saturating_sub(2));
+        live::render_zoomed(model, f, body);
+        let status = model
+            .notices
+            .last()
+            .map(|(n, _)| (n.text.as_str(), n.is_error));
+        chrome::footer(f, areas.footer, Mode::Live, status, t);
+        return;
+    }
     steps_panel(model, f, areas.steps);
-    if let Some(live) = areas.live {
-        course_panel(model, f, live);
+    if let Some(area) = areas.live {
+        if model.live.panel == LivePanel::Course {
+            course_panel(model, f, area);
+        } else {
+            live::render(model, f, area);
+        }
     }
     log_panel(model, f, areas.log);
 
@@ -248,7 +263,7 @@ fn course_panel(model: &Model, f: &mut Frame, area: Rect) {
     }
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
-        "Live topic samples, connector status and lineage appear here in the lessons that create them.",
+        "v shows live topic records, connector status and lineage here; z shows them full screen.",
         t.dim,
     )));
     let block = chrome::panel(" Course · live ".to_string(), t, false)
