@@ -172,6 +172,10 @@ pub struct StandinArgs {
     /// Take as long as Confluent Cloud does (minutes to provision) instead of moments.
     #[arg(long)]
     pub realistic: bool,
+    /// Also run an in-process Kafka (librdkafka's mock cluster) that running source connectors
+    /// write change events to, so topic samples and `topic_messages` checks have records.
+    #[arg(long)]
+    pub kafka: bool,
 }
 
 #[derive(Debug, Args)]

@@ -27,7 +27,33 @@ use tokio::time::Instant;
 
 use crate::backend::confluent::{ApiKey, KeyKind};
 use respond::{Api, Resp};
+mod kafka;
+
+pub use kafka::SNAPSHOT_ROWS;
 pub use world::{ConnectorPhase, Exchange, Fault, ScriptedResults, Timings, World};
+
+/// Each running source's topics with the value schema the registry holds for them.
+fn running_sources(shared: &Shared) -> Vec<kafka::SourceTopic> {
+    let mut w = shared.world.lock().unwrap_or_else(PoisonError::into_inner);
+    let ctx = Ctx {
+        base_url: shared.base_url.clone(),
+        now: Instant::now(),
+        timings: shared.timings,
+    };
+    connect::tick(&mut w, &ctx);
+    connect::running_source_topics(&w, &ctx)
+        .into_iter()
+        .map(|topic| {
+            let schema = connect::envelope_schema(&topic);
+            let schema_id = w.register(&format!("{topic}-value"), &schema, None);
+            kafka::SourceTopic {
+                topic,
+                schema,
+                schema_id,
+            }
+        })
+        .collect()
+}
 
 /// What a handler needs besides the world.
 pub(crate) struct Ctx {
@@ -163,6 +189,40 @@ impl StandIn {
     }
 
     /// Look at or change the world directly (seeding, assertions).
+    /// Start an in-process Kafka (librdkafka's mock cluster) that running source connectors
+    /// write change events to, one round every `every`, until the stand-in is dropped.
+    /// Returns its bootstrap address.
+    pub fn start_kafka(&self, every: Duration) -> Result<String, String> {
+        let shared = Arc::downgrade(&self.shared);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("standin-kafka".into())
+            .spawn(move || {
+                let mut feed = match kafka::ChangeFeed::start() {
+                    Ok(f) => {
+                        let _ = tx.send(Ok(f.bootstrap()));
+                        f
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                };
+                loop {
+                    std::thread::sleep(every);
+                    let Some(shared) = shared.upgrade() else {
+                        break;
+                    };
+                    let running = running_sources(&shared);
+                    drop(shared);
+                    feed.round(running);
+                }
+            })
+            .map_err(|e| format!("cannot start the in-process Kafka: {e}"))?;
+        rx.recv()
+            .map_err(|_| "the in-process Kafka did not start".to_string())?
+    }
+
     pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
         let mut w = self
             .shared

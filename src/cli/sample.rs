@@ -75,6 +75,10 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
     let read_result = reader
         .join()
         .map_err(|_| CliError::Usage("the Kafka reader stopped unexpectedly".into()))?;
+    if let Err(e) = read_result {
+        out.flush().map_err(write_failed)?;
+        return Err(CliError::Usage(ws.redactor.redact(&e.to_string())));
+    }
     if printed == 0 && args.format == Format::Text {
         writeln!(
             out,
@@ -85,7 +89,6 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
         .map_err(write_failed)?;
     }
     out.flush().map_err(write_failed)?;
-    read_result.map_err(|e| CliError::Usage(ws.redactor.redact(&e.to_string())))?;
     Ok(Exit::Success)
 }
 

@@ -9,6 +9,9 @@ use std::path::Path;
 
 use crate::standin::{StandIn, Timings};
 
+/// How often a running stand-in source writes a change event.
+const CHANGE_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 use super::{CliError, Exit};
 
 fn write_env_file(path: &Path, lines: &[(String, String)]) -> Result<(), CliError> {
@@ -49,9 +52,28 @@ pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
         })?;
         let s = standin.seed_workshop();
         let url = standin.url();
-        let lines = s.guide_env(&url);
+        let mut lines = s.guide_env(&url);
+        let kafka = if args.kafka {
+            let bootstrap = standin
+                .start_kafka(CHANGE_EVERY)
+                .map_err(CliError::Usage)?;
+            lines.push(("CDC_WORKSHOP_KAFKA_BOOTSTRAP".into(), bootstrap.clone()));
+            lines.push((
+                "CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL".into(),
+                "plaintext".into(),
+            ));
+            Some(bootstrap)
+        } else {
+            None
+        };
         write_env_file(&args.env_file, &lines)?;
         println!("Confluent stand-in listening on {url}");
+        if let Some(bootstrap) = &kafka {
+            println!(
+                "Kafka (mock cluster) on {bootstrap}: running source connectors write a change every {}s",
+                CHANGE_EVERY.as_secs()
+            );
+        }
         println!(
             "environment {} · cluster {} · compute pool {}",
             s.environment, s.cluster, s.compute_pool

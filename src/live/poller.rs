@@ -38,6 +38,8 @@ pub struct Service {
     polls: u32,
     /// Last metrics per connector name, kept between metric rounds.
     records: BTreeMap<String, f64>,
+    /// Names and states of the last listing: a change redraws the lineage at once.
+    last_listing: Vec<(String, String)>,
 }
 
 fn first_line(text: &str) -> Option<String> {
@@ -97,6 +99,7 @@ impl Service {
             feed: None,
             polls: 0,
             records: BTreeMap::new(),
+            last_listing: Vec::new(),
         }
     }
 
@@ -195,7 +198,10 @@ impl Service {
             rows,
             at_ms: wall_ms(),
         });
-        if round {
+        let listing: Vec<(String, String)> = rows_listing(&connectors);
+        let changed = listing != self.last_listing;
+        self.last_listing = listing;
+        if round || changed {
             self.poll_lineage(scope, &connectors).await;
         }
     }
@@ -253,6 +259,19 @@ impl Service {
             topic_records,
         });
     }
+}
+
+fn rows_listing(connectors: &[ConnectorSummary]) -> Vec<(String, String)> {
+    connectors
+        .iter()
+        .map(|c| {
+            let state = c
+                .status
+                .as_ref()
+                .map_or_else(String::new, |s| s.state.as_str().to_string());
+            (c.name.clone(), state)
+        })
+        .collect()
 }
 
 fn wall_ms() -> u64 {

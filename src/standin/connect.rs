@@ -147,7 +147,7 @@ fn source_topics(c: &Connector) -> Vec<String> {
     topics
 }
 
-fn envelope_schema(topic: &str) -> String {
+pub(super) fn envelope_schema(topic: &str) -> String {
     let name = topic.replace(['.', '-'], "_");
     json!({
         "type": "record",
@@ -156,11 +156,22 @@ fn envelope_schema(topic: &str) -> String {
         "fields": [
             {"name": "before", "type": ["null", {"type": "record", "name": "Value", "fields": [{"name": "id", "type": "int"}]}], "default": null},
             {"name": "after", "type": ["null", "Value"], "default": null},
+            {"name": "source", "type": {"type": "record", "name": "Source", "fields": [
+                {"name": "schema", "type": "string"}, {"name": "table", "type": "string"}]}},
             {"name": "op", "type": "string"},
             {"name": "ts_ms", "type": ["null", "long"], "default": null},
         ],
     })
     .to_string()
+}
+
+/// The topics of every source connector that is RUNNING now (a paused one writes nothing).
+pub(super) fn running_source_topics(w: &World, ctx: &Ctx) -> Vec<String> {
+    w.connectors
+        .iter()
+        .filter(|c| c.kind == "source" && c.materialised && state(ctx, c).0 == "RUNNING")
+        .flat_map(source_topics)
+        .collect()
 }
 
 /// Bring connectors' side effects up to date: a source that runs has its topics and schemas.
