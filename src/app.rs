@@ -456,6 +456,11 @@ fn perform(
                 }
             }
             AppEffect::Quit => model.quit = true,
+            AppEffect::RefreshLive => {
+                if let Some(l) = io.live {
+                    l.send(LiveCommand::Refresh);
+                }
+            }
             AppEffect::WatchTopic(topic) => match io.live {
                 Some(l) => l.send(LiveCommand::WatchTopic(topic)),
                 None => model.notify(

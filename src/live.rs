@@ -74,6 +74,8 @@ pub enum LiveCommand {
     UseScope(Box<ResolvedScope>),
     /// Read this topic live (or stop reading).
     WatchTopic(Option<String>),
+    /// Poll now (a step just changed something in the cluster).
+    Refresh,
 }
 
 /// The loop's handle on the live service.

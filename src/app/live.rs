@@ -175,6 +175,10 @@ pub fn watch(model: &mut Model, topic: String, fx: &mut Vec<AppEffect>) {
 
 pub fn cycle_panel(model: &mut Model, fx: &mut Vec<AppEffect>) {
     model.live.panel = model.live.panel.next();
+    // Full screen is for the live panels; the course list lives beside the lesson.
+    if model.live.zoomed && model.live.panel == LivePanel::Course {
+        model.live.panel = model.live.panel.next();
+    }
     model.live.scroll = (0, 0);
     if model.live.panel == LivePanel::Topic && model.live.topic.is_none() {
         next_topic(model, fx);

@@ -74,6 +74,8 @@ pub enum AppEffect {
     },
     /// Read this topic live for the topic panel (`None`: stop).
     WatchTopic(Option<String>),
+    /// Ask the live service to poll now.
+    RefreshLive,
     Quit,
 }
 
@@ -88,7 +90,13 @@ pub fn update(model: &mut Model, action: Action) -> Vec<AppEffect> {
             model.height = h;
             rebuild_doc(model);
         }
-        Action::Task(TaskEvent::Engine(msg)) => engine(model, msg, &mut fx),
+        Action::Task(TaskEvent::Engine(msg)) => {
+            // A finished step may have created or changed a connector: the panels ask now.
+            if matches!(msg, Msg::StepFinished { .. }) {
+                fx.push(AppEffect::RefreshLive);
+            }
+            engine(model, msg, &mut fx);
+        }
         Action::Task(TaskEvent::StepLogged {
             step,
             lines,

@@ -127,6 +127,7 @@ impl Service {
                         self.watched = topic;
                         self.restart_feed();
                     }
+                    Some(LiveCommand::Refresh) => tick.reset_immediately(),
                 },
                 _ = tick.tick() => self.poll().await,
             }

@@ -234,7 +234,12 @@ pub fn draw(
             let widest = layer
                 .iter()
                 .filter_map(|i| graph.nodes.get(*i))
-                .map(|n| n.label.width().max(kind_tag(n.kind).width() + 2))
+                .map(|n| {
+                    n.label
+                        .width()
+                        .max(n.detail.width())
+                        .max(kind_tag(n.kind).width() + 2)
+                })
                 .max()
                 .unwrap_or(8);
             widest.min(MAX_LABEL_COLS) + 2
