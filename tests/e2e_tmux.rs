@@ -235,6 +235,9 @@ async fn confluent_checks_pass_on_screen_and_an_edited_statement_is_submitted() 
         .await
         .expect("stand-in");
     let s = standin.seed_workshop();
+    let bootstrap = standin
+        .start_kafka(std::time::Duration::from_millis(500))
+        .expect("the stand-in's Kafka");
     let home = tempfile::tempdir().expect("temp dir");
     let env_file = home.path().join("env");
     let mut exports = format!(
@@ -245,6 +248,9 @@ async fn confluent_checks_pass_on_screen_and_an_edited_statement_is_submitted() 
     for (name, value) in s.guide_env(&standin.url()) {
         exports.push_str(&format!(" {name}='{value}'"));
     }
+    exports.push_str(&format!(
+        " CDC_WORKSHOP_KAFKA_BOOTSTRAP={bootstrap} CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL=plaintext"
+    ));
     exports.push_str(" CDC_WORKSHOP_SECRET_DB_PASSWORD=pg-Pass-1\n");
     std::fs::write(&env_file, exports).expect("env file");
     let bin = cli::bin();
@@ -265,6 +271,32 @@ async fn confluent_checks_pass_on_screen_and_an_edited_statement_is_submitted() 
         let screen = t.wait_for("✓ The orders value schema is regis");
         assert!(screen.contains("database.password = ••••"), "{screen}");
         assert!(!screen.contains("pg-Pass-1"), "{screen}");
+
+        // The live panels: the connector's topic fills with decoded change events, the
+        // connector runs, the lineage draws the pipeline. Topics are known once the lineage
+        // has been polled, so `t` may need a moment.
+        for _ in 0..20 {
+            t.keys(&["t"]);
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            if t.screen().contains("Topic · postgres.public.orders") {
+                break;
+            }
+        }
+        // Newest first: the stand-in's connector has been inserting a row every half second.
+        let screen = t.wait_for("insert public.orders {");
+        assert!(screen.contains("rec/s"), "{screen}");
+        assert!(screen.contains("0 dropped"), "{screen}");
+        t.keys(&["v"]);
+        t.wait_for("Connectors · v switches");
+        t.wait_for("source RUNNING      tasks 1/1");
+        t.keys(&["v"]);
+        t.wait_for("Lineage · v switches");
+        t.keys(&["z"]);
+        let screen = t.wait_for("pg_cc_source");
+        assert!(screen.contains("postgres pg.example"), "{screen}");
+        assert!(screen.contains("public.orders"), "{screen}");
+        t.keys(&["z", "v"]);
+        t.wait_for("Course · live");
 
         t.keys(&["n"]);
         t.wait_for("Step 1/3 · Create the table for cleaned orders");

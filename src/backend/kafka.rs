@@ -1,5 +1,6 @@
 //! Kafka records for people: the wire-format decoder, the topic reader and the schema cache.
 
+mod binary;
 pub mod decode;
 pub mod sample;
 pub mod schemas;

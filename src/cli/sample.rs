@@ -21,8 +21,10 @@ use super::{CliError, Exit, SampleArgs, SampleFrom};
 
 /// How long `sample` waits for the next record before it stops.
 pub const WAIT: Duration = Duration::from_secs(10);
-/// Records in flight between the reader thread and the printer.
-const HANDOFF_LEN: usize = 1024;
+/// Batches in flight between the reader thread and the printer, and records per batch: one
+/// hand-off per record would spend more time waking threads than decoding.
+const HANDOFF_BATCHES: usize = 8;
+const BATCH_RECORDS: usize = 256;
 const POLL_SLICE: Duration = Duration::from_millis(200);
 
 pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<Exit, CliError> {
@@ -49,7 +51,7 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
         Arc::new(client),
         resolved.scope,
     )));
-    let (tx, mut rx) = mpsc::channel::<RawRecord>(HANDOFF_LEN);
+    let (tx, mut rx) = mpsc::channel::<Vec<RawRecord>>(HANDOFF_BATCHES);
     let topic = args.topic.clone();
     let count = args.count;
     let reader = std::thread::Builder::new()
@@ -60,15 +62,29 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut printed = 0usize;
     let write_failed = |e: std::io::Error| CliError::Usage(format!("cannot write output: {e}"));
+    let mut line = Vec::with_capacity(1024);
     super::runtime()?.block_on(async {
-        while let Some(raw) = rx.recv().await {
-            let r = decoder.decode(&raw).await;
-            let line = match args.format {
-                Format::Json => r.to_json(&args.topic).to_string(),
-                Format::Text => format!("{}@{}  {}  {}", r.partition, r.offset, r.key, r.summary()),
-            };
-            writeln!(out, "{}", ws.redactor.redact(&line)).map_err(write_failed)?;
-            printed += 1;
+        while let Some(batch) = rx.recv().await {
+            for raw in &batch {
+                let r = decoder.decode(raw).await;
+                line.clear();
+                match args.format {
+                    Format::Json => serde_json::to_writer(&mut line, &r.json_line(&args.topic))
+                        .map_err(|e| CliError::Usage(format!("cannot encode a record: {e}")))?,
+                    Format::Text => write!(
+                        line,
+                        "{}@{}  {}  {}",
+                        r.partition,
+                        r.offset,
+                        r.key,
+                        r.summary()
+                    )
+                    .map_err(write_failed)?,
+                }
+                let text = String::from_utf8_lossy(&line);
+                writeln!(out, "{}", ws.redactor.redact(&text)).map_err(write_failed)?;
+                printed += 1;
+            }
         }
         Ok::<(), CliError>(())
     })?;
@@ -100,23 +116,45 @@ fn read(
     start: Start,
     count: usize,
     stop_at_end: bool,
-    tx: &mpsc::Sender<RawRecord>,
+    tx: &mpsc::Sender<Vec<RawRecord>>,
 ) -> Result<(), SampleError> {
     let mut reader = Reader::open(settings, topic, start, WAIT)?;
     let mut sent = 0usize;
     let mut idle = Duration::ZERO;
-    while sent < count && idle < WAIT {
-        match reader.poll(POLL_SLICE)? {
+    let mut batch = Vec::with_capacity(BATCH_RECORDS);
+    let mut at_end = false;
+    while sent + batch.len() < count && idle < WAIT && !at_end {
+        // While records are queued, take them without waiting; wait only for the first.
+        let wait = if batch.is_empty() {
+            POLL_SLICE
+        } else {
+            Duration::ZERO
+        };
+        match reader.poll(wait)? {
             Polled::Record(r) => {
                 idle = Duration::ZERO;
-                if tx.blocking_send(r).is_err() {
-                    break;
+                batch.push(r);
+                if batch.len() < BATCH_RECORDS {
+                    continue;
                 }
-                sent += 1;
             }
-            Polled::AtEnd if stop_at_end => break,
-            Polled::AtEnd | Polled::Idle => idle += POLL_SLICE,
+            Polled::AtEnd if stop_at_end => at_end = true,
+            Polled::AtEnd | Polled::Idle if batch.is_empty() => {
+                idle += POLL_SLICE;
+                continue;
+            }
+            Polled::AtEnd | Polled::Idle => {}
         }
+        if !batch.is_empty() {
+            sent += batch.len();
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
+            if tx.blocking_send(full).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !batch.is_empty() {
+        let _ = tx.blocking_send(batch);
     }
     Ok(())
 }

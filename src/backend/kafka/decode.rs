@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use apache_avro::Schema;
 use apache_avro::schema::{Name, ResolvedSchema};
-use apache_avro::types::Value as Avro;
 use serde_json::{Value, json};
 
 /// The Confluent wire format: magic byte 0, then the schema id (u32, big-endian), then the datum.
@@ -19,7 +18,7 @@ pub fn frame(bytes: &[u8]) -> Option<(u32, &[u8])> {
 }
 
 /// An unscaled big-endian two's-complement integer with `scale` digits after the point.
-fn decimal_text(bytes: &[u8], scale: usize) -> String {
+pub(super) fn decimal_text(bytes: &[u8], scale: usize) -> String {
     if bytes.len() > 16 {
         return format!("0x{}", hex(bytes));
     }
@@ -37,11 +36,11 @@ fn decimal_text(bytes: &[u8], scale: usize) -> String {
     format!("{sign}{int}.{frac}")
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn timestamp(micros: i64) -> Value {
+pub(super) fn timestamp(micros: i64) -> Value {
     let secs = micros.div_euclid(1_000_000);
     let sub = micros.rem_euclid(1_000_000);
     match u64::try_from(secs) {
@@ -55,95 +54,23 @@ fn timestamp(micros: i64) -> Value {
     }
 }
 
-/// `value` as JSON, with `schema` telling the logical types (and `names` the named ones).
-fn to_json(value: &Avro, schema: &Schema, names: &HashMap<Name, Schema>) -> Value {
-    let schema = match schema {
-        Schema::Ref { name } => names.get(name).unwrap_or(schema),
-        s => s,
-    };
-    match (value, schema) {
-        (Avro::Null, _) => Value::Null,
-        (Avro::Boolean(b), _) => json!(b),
-        (Avro::Int(i), _) => json!(i),
-        (Avro::Long(l), _) => json!(l),
-        (Avro::Float(f), _) => json!(f),
-        (Avro::Double(d), _) => json!(d),
-        (Avro::String(s), _) | (Avro::Enum(_, s), _) => json!(s),
-        (Avro::Uuid(u), _) => json!(u.to_string()),
-        (Avro::Decimal(d), Schema::Decimal(ds)) => {
-            let bytes: Vec<u8> = Vec::try_from(d).unwrap_or_default();
-            json!(decimal_text(&bytes, ds.scale))
-        }
-        (Avro::Decimal(d), _) => json!(hex(&Vec::<u8>::try_from(d).unwrap_or_default())),
-        (Avro::BigDecimal(d), _) => json!(d.to_string()),
-        (Avro::Bytes(b), Schema::Decimal(ds)) | (Avro::Fixed(_, b), Schema::Decimal(ds)) => {
-            json!(decimal_text(b, ds.scale))
-        }
-        (Avro::Bytes(b), _) | (Avro::Fixed(_, b), _) => json!(hex(b)),
-        (Avro::Date(days), _) => {
-            let t = i64::from(*days) * 86_400_000_000;
-            timestamp(t)
-                .as_str()
-                .map_or(json!(days), |s| json!(s.split('T').next().unwrap_or(s)))
-        }
-        (Avro::TimestampMillis(ms), _) | (Avro::LocalTimestampMillis(ms), _) => {
-            timestamp(ms.saturating_mul(1000))
-        }
-        (Avro::TimestampMicros(us), _) | (Avro::LocalTimestampMicros(us), _) => timestamp(*us),
-        (Avro::TimestampNanos(ns), _) | (Avro::LocalTimestampNanos(ns), _) => timestamp(ns / 1000),
-        (Avro::TimeMillis(ms), _) => json!(format!(
-            "{:02}:{:02}:{:02}.{:03}",
-            ms / 3_600_000,
-            ms / 60_000 % 60,
-            ms / 1000 % 60,
-            ms % 1000
-        )),
-        (Avro::TimeMicros(us), _) => json!(us),
-        (Avro::Duration(d), _) => json!(format!("{d:?}")),
-        (Avro::Union(i, inner), Schema::Union(u)) => match u.variants().get(*i as usize) {
-            Some(branch) => to_json(inner, branch, names),
-            None => to_json(inner, &Schema::Null, names),
-        },
-        (Avro::Union(_, inner), s) => to_json(inner, s, names),
-        (Avro::Array(items), Schema::Array(a)) => {
-            Value::Array(items.iter().map(|v| to_json(v, &a.items, names)).collect())
-        }
-        (Avro::Array(items), _) => Value::Array(
-            items
-                .iter()
-                .map(|v| to_json(v, &Schema::Null, names))
-                .collect(),
-        ),
-        (Avro::Map(m), Schema::Map(ms)) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), to_json(v, &ms.types, names)))
-                .collect(),
-        ),
-        (Avro::Map(m), _) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), to_json(v, &Schema::Null, names)))
-                .collect(),
-        ),
-        (Avro::Record(fields), Schema::Record(rs)) => Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| {
-                    let fs = rs
-                        .fields
-                        .iter()
-                        .find(|f| &f.name == k)
-                        .map_or(&Schema::Null, |f| &f.schema);
-                    (k.clone(), to_json(v, fs, names))
-                })
-                .collect(),
-        ),
-        (Avro::Record(fields), _) => Value::Object(
-            fields
-                .iter()
-                .map(|(k, v)| (k.clone(), to_json(v, &Schema::Null, names)))
-                .collect(),
-        ),
-    }
+/// Days since the epoch as `YYYY-MM-DD`.
+pub(super) fn date_text(days: i64) -> Value {
+    let t = days.saturating_mul(86_400_000_000);
+    timestamp(t)
+        .as_str()
+        .map_or(json!(days), |s| json!(s.split('T').next().unwrap_or(s)))
+}
+
+/// Milliseconds after midnight as `HH:MM:SS.mmm`.
+pub(super) fn time_millis_text(ms: i64) -> String {
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
 }
 
 /// A writer schema parsed once, with its named types resolved, so each record only decodes.
@@ -168,10 +95,16 @@ impl WriterSchema {
 
     /// One Avro datum (the bytes after the wire-format header) as JSON.
     pub fn decode(&self, datum: &[u8]) -> Result<Value, String> {
-        let mut reader = datum;
-        let value = apache_avro::from_avro_datum(&self.schema, &mut reader, None)
+        let mut reader = super::binary::Reader::new(datum, &self.names);
+        let value = reader
+            .value(&self.schema)
             .map_err(|e| format!("the record does not fit its schema: {e}"))?;
-        Ok(to_json(&value, &self.schema, &self.names))
+        match reader.left() {
+            0 => Ok(value),
+            n => Err(format!(
+                "the record does not fit its schema: {n} bytes left after the datum"
+            )),
+        }
     }
 }
 
@@ -238,7 +171,7 @@ pub fn describe_change(v: &Value) -> Option<String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use apache_avro::types::Record;
+    use apache_avro::types::{Record, Value as Avro};
 
     const ORDERS: &str = r#"{"type":"record","name":"Envelope","namespace":"postgres.public.orders","fields":[
         {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
@@ -305,5 +238,108 @@ mod tests {
                 .starts_with("the writer schema does not parse")
         );
         assert_eq!(decimal_text(&[0x01], 3), "0.001");
+    }
+
+    const EVERY_TYPE: &str = r#"{"type":"record","name":"All","namespace":"t","fields":[
+        {"name":"n","type":"null"},
+        {"name":"b","type":"boolean"},
+        {"name":"i","type":"int"},
+        {"name":"l","type":"long"},
+        {"name":"f","type":"float"},
+        {"name":"d","type":"double"},
+        {"name":"raw","type":"bytes"},
+        {"name":"s","type":"string"},
+        {"name":"fx","type":{"type":"fixed","name":"Two","size":2}},
+        {"name":"e","type":{"type":"enum","name":"Status","symbols":["Pending","Shipped"]}},
+        {"name":"arr","type":{"type":"array","items":"string"}},
+        {"name":"m","type":{"type":"map","values":"long"}},
+        {"name":"opt","type":["null","string"],"default":null},
+        {"name":"dec","type":{"type":"bytes","logicalType":"decimal","precision":20,"scale":3}},
+        {"name":"decfx","type":{"type":"fixed","name":"D8","size":8,"logicalType":"decimal","precision":18,"scale":2}},
+        {"name":"u","type":{"type":"string","logicalType":"uuid"}},
+        {"name":"day","type":{"type":"int","logicalType":"date"}},
+        {"name":"tm","type":{"type":"int","logicalType":"time-millis"}},
+        {"name":"tu","type":{"type":"long","logicalType":"time-micros"}},
+        {"name":"tsm","type":{"type":"long","logicalType":"timestamp-millis"}},
+        {"name":"tsu","type":{"type":"long","logicalType":"timestamp-micros"}},
+        {"name":"lts","type":{"type":"long","logicalType":"local-timestamp-millis"}},
+        {"name":"again","type":"Status"},
+        {"name":"nested","type":{"type":"record","name":"Inner","fields":[{"name":"x","type":"int"}]}}]}"#;
+
+    #[test]
+    fn every_type_of_the_data_model_decodes_to_readable_json() {
+        let schema = Schema::parse_str(EVERY_TYPE).unwrap();
+        let Schema::Record(rs) = &schema else {
+            unreachable!()
+        };
+        let field = |name: &str| &rs.fields.iter().find(|f| f.name == name).unwrap().schema;
+        let mut r = Record::new(&schema).unwrap();
+        r.put("n", Avro::Null);
+        r.put("b", true);
+        r.put("i", -42);
+        r.put("l", 9_000_000_000i64);
+        r.put("f", 1.5f32);
+        r.put("d", -0.25f64);
+        r.put("raw", Avro::Bytes(vec![0xca, 0xfe]));
+        r.put("s", "Confluent Germany GmbH");
+        r.put("fx", Avro::Fixed(2, vec![1, 2]));
+        r.put("e", Avro::Enum(1, "Shipped".into()));
+        r.put("arr", Avro::Array(vec!["a".into(), "b".into()]));
+        r.put(
+            "m",
+            Avro::Map([("k".to_string(), Avro::Long(7))].into_iter().collect()),
+        );
+        r.put("opt", Avro::Union(1, Box::new(Avro::String("x".into()))));
+        r.put(
+            "dec",
+            Avro::Decimal(apache_avro::Decimal::from(
+                1_234_567i64.to_be_bytes().to_vec(),
+            )),
+        );
+        r.put(
+            "decfx",
+            Avro::Decimal(apache_avro::Decimal::from(
+                (-1999i64).to_be_bytes().to_vec(),
+            )),
+        );
+        r.put(
+            "u",
+            Avro::Uuid(uuid_from("6f1c0f8e-3b1a-4c57-9a0e-2f3d4c5b6a79")),
+        );
+        r.put("day", Avro::Date(19_675));
+        r.put("tm", Avro::TimeMillis(3_723_004));
+        r.put("tu", Avro::TimeMicros(5));
+        r.put("tsm", Avro::TimestampMillis(1_700_000_000_123));
+        r.put("tsu", Avro::TimestampMicros(1_700_000_000_123_456));
+        r.put("lts", Avro::LocalTimestampMillis(0));
+        r.put("again", Avro::Enum(0, "Pending".into()));
+        let mut n = Record::new(field("nested")).unwrap();
+        n.put("x", 3);
+        r.put("nested", Avro::from(n));
+        let datum = apache_avro::to_avro_datum(&schema, r).unwrap();
+        let v = avro_json(EVERY_TYPE, &datum).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "n": null, "b": true, "i": -42, "l": 9_000_000_000i64, "f": 1.5, "d": -0.25,
+                "raw": "cafe", "s": "Confluent Germany GmbH", "fx": "0102", "e": "Shipped",
+                "arr": ["a", "b"], "m": {"k": 7}, "opt": "x", "dec": "1234.567", "decfx": "-19.99",
+                "u": "6f1c0f8e-3b1a-4c57-9a0e-2f3d4c5b6a79", "day": "2023-11-14",
+                "tm": "01:02:03.004", "tu": 5,
+                "tsm": "2023-11-14T22:13:20.123000Z", "tsu": "2023-11-14T22:13:20.123456Z",
+                "lts": "1970-01-01T00:00:00.000000Z", "again": "Pending", "nested": {"x": 3},
+            })
+        );
+        // A datum cut short, or longer than its schema, is reported, not guessed at.
+        let short = avro_json(EVERY_TYPE, &datum[..datum.len() - 3]).unwrap_err();
+        assert!(short.contains("ends early"), "{short}");
+        let mut long = datum.clone();
+        long.push(0);
+        let extra = avro_json(EVERY_TYPE, &long).unwrap_err();
+        assert!(extra.contains("1 bytes left"), "{extra}");
+    }
+
+    fn uuid_from(text: &str) -> apache_avro::Uuid {
+        apache_avro::Uuid::parse_str(text).unwrap()
     }
 }
