@@ -153,3 +153,73 @@ async fn avro_change_events_are_sampled_and_decoded_through_schema_registry() {
         "one schema fetch per run, cached across records"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_schema_id_raw_bytes_json_and_a_tombstone_are_shown_for_what_they_are() {
+    let w = confluent::world(Timings::default()).await;
+    let mock = MockCluster::new(1).unwrap();
+    mock.create_topic("mixed", 1, 1).unwrap();
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", mock.bootstrap_servers())
+        .create()
+        .unwrap();
+    // The wire format naming a schema the registry does not have.
+    let unknown = [0u8, 0, 0, 0x30, 0x39, 2, 4];
+    let raw_bytes = [0xffu8, 0xfe, 0x01];
+    let json_text = br#"{"op":"c","after":{"id":1}}"#;
+    for payload in [&unknown[..], &raw_bytes[..], &json_text[..]] {
+        producer
+            .send(BaseRecord::to("mixed").key("k").payload(payload))
+            .unwrap();
+    }
+    producer
+        .send(BaseRecord::<str, [u8]>::to("mixed").key("k"))
+        .unwrap();
+    producer.flush(Duration::from_secs(5)).unwrap();
+
+    let home = Home::with_lessons(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/course-confluent/lessons"),
+    );
+    let run = |format: &'static str| {
+        let mut cmd = home.command(&[
+            "sample",
+            "--topic",
+            "mixed",
+            "--from",
+            "beginning",
+            "--count",
+            "10",
+            "--format",
+            format,
+        ]);
+        cmd.envs(w.seeded.guide_env(&w.standin.url()))
+            .env("CDC_WORKSHOP_KAFKA_BOOTSTRAP", mock.bootstrap_servers())
+            .env("CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL", "plaintext");
+        cmd
+    };
+    let mut jsonl = run("jsonl");
+    let ran = Ran(tokio::task::spawn_blocking(move || jsonl.output())
+        .await
+        .unwrap()
+        .unwrap());
+    ran.assert_code(0);
+    let lines = ran.json_lines();
+    assert_eq!(lines.len(), 4, "{}", ran.stdout());
+    assert_eq!(lines[0]["value_schema_id"], 12345);
+    let why = lines[0]["value"]["undecodable"].as_str().unwrap();
+    assert!(why.contains("schema 12345 could not be read"), "{why}");
+    assert_eq!(lines[1]["value"], "0xfffe01");
+    assert_eq!(lines[2]["value"]["after"]["id"], 1);
+    assert_eq!(lines[3]["value"], serde_json::Value::Null);
+
+    let mut text = run("text");
+    let ran = Ran(tokio::task::spawn_blocking(move || text.output())
+        .await
+        .unwrap()
+        .unwrap());
+    ran.assert_code(0);
+    let out = ran.stdout();
+    assert!(out.contains(r#"0@2  "k"  insert {"id":1}"#), "{out}");
+    assert!(out.contains(r#"0@3  "k"  (tombstone)"#), "{out}");
+}
