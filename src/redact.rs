@@ -65,6 +65,14 @@ impl Redactor {
     }
 
     /// The text with every known secret replaced by the mask.
+    /// Whether `text` holds a secret (so printing it as it is would leak one).
+    pub fn would_redact(&self, text: &str) -> bool {
+        match self.needles.read() {
+            Ok(needles) => needles.iter().any(|n| text.contains(n.as_str())),
+            Err(_) => true,
+        }
+    }
+
     pub fn redact(&self, text: &str) -> String {
         let Ok(needles) = self.needles.read() else {
             // A poisoned lock means a writer panicked mid-update; showing nothing is the safe side.

@@ -66,23 +66,29 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
     super::runtime()?.block_on(async {
         while let Some(batch) = rx.recv().await {
             for raw in &batch {
-                let r = decoder.decode(raw).await;
                 line.clear();
                 match args.format {
-                    Format::Json => serde_json::to_writer(&mut line, &r.json_line(&args.topic))
-                        .map_err(|e| CliError::Usage(format!("cannot encode a record: {e}")))?,
-                    Format::Text => write!(
-                        line,
-                        "{}@{}  {}  {}",
-                        r.partition,
-                        r.offset,
-                        r.key,
-                        r.summary()
-                    )
-                    .map_err(write_failed)?,
+                    Format::Json => decoder.write_json_line(&args.topic, raw, &mut line).await,
+                    Format::Text => {
+                        let r = decoder.decode(raw).await;
+                        write!(
+                            line,
+                            "{}@{}  {}  {}",
+                            r.partition,
+                            r.offset,
+                            r.key,
+                            r.summary()
+                        )
+                        .map_err(write_failed)?;
+                    }
                 }
                 let text = String::from_utf8_lossy(&line);
-                writeln!(out, "{}", ws.redactor.redact(&text)).map_err(write_failed)?;
+                if ws.redactor.would_redact(&text) {
+                    writeln!(out, "{}", ws.redactor.redact(&text)).map_err(write_failed)?;
+                } else {
+                    out.write_all(&line).map_err(write_failed)?;
+                    out.write_all(b"\n").map_err(write_failed)?;
+                }
                 printed += 1;
             }
         }

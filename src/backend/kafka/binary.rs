@@ -190,6 +190,80 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// The datum as JSON text appended to `out`: the same JSON as [`Reader::value`] without
+    /// building it first (what `sample --format json` prints, 100,000 records at a time).
+    pub fn write_json(&mut self, schema: &Schema, out: &mut Vec<u8>) -> Result<(), String> {
+        self.write_at(schema, out, 0)
+    }
+
+    fn write_at(&mut self, schema: &Schema, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
+        use std::io::Write;
+        if depth > MAX_DEPTH {
+            return Err("the schema nests too deeply".into());
+        }
+        let next = depth + 1;
+        let text =
+            |out: &mut Vec<u8>, s: &str| serde_json::to_writer(out, s).map_err(|e| e.to_string());
+        match schema {
+            Schema::Record(rec) => {
+                out.push(b'{');
+                for (i, f) in rec.fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    text(out, &f.name)?;
+                    out.push(b':');
+                    self.write_at(&f.schema, out, next)?;
+                }
+                out.push(b'}');
+            }
+            Schema::Union(u) => {
+                let i = self.long()?;
+                let branch = usize::try_from(i)
+                    .ok()
+                    .and_then(|i| u.variants().get(i))
+                    .ok_or_else(|| format!("union branch {i} out of range"))?;
+                self.write_at(branch, out, next)?;
+            }
+            Schema::Ref { name } => {
+                let names = self.names;
+                let target = names.get(name).ok_or_else(|| {
+                    format!("the schema names `{}` but never defines it", name.name)
+                })?;
+                self.write_at(target, out, next)?;
+            }
+            Schema::Null => out.extend_from_slice(b"null"),
+            Schema::Boolean => {
+                let b = self.take(1)?.first().is_some_and(|b| *b != 0);
+                out.extend_from_slice(if b { b"true" } else { b"false" });
+            }
+            Schema::Int | Schema::Long | Schema::TimeMicros => {
+                write!(out, "{}", self.long()?).map_err(|e| e.to_string())?;
+            }
+            Schema::String | Schema::Uuid => {
+                let b = self.bytes_value()?;
+                let s =
+                    std::str::from_utf8(b).map_err(|_| "a string that is not UTF-8".to_string())?;
+                text(out, s)?;
+            }
+            Schema::Decimal(d) => {
+                let raw = match d.inner.as_ref() {
+                    Schema::Fixed(f) => self.take(f.size)?,
+                    _ => self.bytes_value()?,
+                };
+                out.push(b'"');
+                out.extend_from_slice(decimal_text(raw, d.scale).as_bytes());
+                out.push(b'"');
+            }
+            // The rest are rare in change events: build the value and print it.
+            other => {
+                let v = self.value_at(other, depth)?;
+                serde_json::to_writer(out, &v).map_err(|e| e.to_string())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Bytes left over after the datum (a sign the schema is not the writer's).
     pub fn left(&self) -> usize {
         self.bytes.len() - self.at

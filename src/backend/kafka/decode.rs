@@ -108,6 +108,24 @@ impl WriterSchema {
     }
 }
 
+impl WriterSchema {
+    /// One Avro datum appended to `out` as JSON text; on error `out` is left as it was.
+    pub fn write_json(&self, datum: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let start = out.len();
+        let mut reader = super::binary::Reader::new(datum, &self.names);
+        let written = reader
+            .write_json(&self.schema, out)
+            .and_then(|()| match reader.left() {
+                0 => Ok(()),
+                n => Err(format!("{n} bytes left after the datum")),
+            });
+        written.map_err(|e| {
+            out.truncate(start);
+            format!("the record does not fit its schema: {e}")
+        })
+    }
+}
+
 /// Decode an Avro datum written with `schema_text` into JSON.
 pub fn avro_json(schema_text: &str, datum: &[u8]) -> Result<Value, String> {
     WriterSchema::parse(schema_text)?.decode(datum)
@@ -329,6 +347,19 @@ mod tests {
                 "tsm": "2023-11-14T22:13:20.123000Z", "tsu": "2023-11-14T22:13:20.123456Z",
                 "lts": "1970-01-01T00:00:00.000000Z", "again": "Pending", "nested": {"x": 3},
             })
+        );
+        // Written straight to text, it is the same JSON.
+        let ws = WriterSchema::parse(EVERY_TYPE).unwrap();
+        let mut text = b"prefix".to_vec();
+        ws.write_json(&datum, &mut text).unwrap();
+        let parsed: Value = serde_json::from_slice(&text[6..]).unwrap();
+        assert_eq!(parsed, v);
+        let failed = ws.write_json(&datum[..4], &mut text);
+        assert!(failed.is_err());
+        assert_eq!(
+            text.len(),
+            6 + serde_json::to_vec(&v).unwrap().len(),
+            "untouched on error"
         );
         // A datum cut short, or longer than its schema, is reported, not guessed at.
         let short = avro_json(EVERY_TYPE, &datum[..datum.len() - 3]).unwrap_err();

@@ -211,6 +211,67 @@ impl Decoder {
         }
     }
 
+    /// Bytes as JSON text appended to `out` (the same JSON as [`Decoder::decode_bytes`]),
+    /// without building a value first; the schema id they name, if in the wire format.
+    async fn write_bytes(&mut self, bytes: Option<&[u8]>, out: &mut Vec<u8>) -> Option<u32> {
+        let Some(bytes) = bytes else {
+            out.extend_from_slice(b"null");
+            return None;
+        };
+        match frame(bytes) {
+            Some((id, datum)) => {
+                if let Ok(schema) = self.schema(id).await
+                    && schema.write_json(datum, out).is_ok()
+                {
+                    return Some(id);
+                }
+                let (value, id) = self.decode_bytes(bytes).await;
+                let _ = serde_json::to_writer(&mut *out, &value);
+                id
+            }
+            // Compact JSON goes through as it is; anything else is read as `plain` reads it.
+            None if !bytes.contains(&b'\n')
+                && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
+            {
+                out.extend_from_slice(bytes);
+                None
+            }
+            None => {
+                let _ = serde_json::to_writer(&mut *out, &plain(bytes));
+                None
+            }
+        }
+    }
+
+    /// The record as one line of `sample --format json` appended to `out` (no newline).
+    pub async fn write_json_line(&mut self, topic: &str, raw: &RawRecord, out: &mut Vec<u8>) {
+        use std::io::Write;
+        out.extend_from_slice(b"{\"topic\":");
+        let _ = serde_json::to_writer(&mut *out, topic);
+        let _ = write!(
+            out,
+            ",\"partition\":{},\"offset\":{},\"timestamp_ms\":",
+            raw.partition, raw.offset
+        );
+        match raw.timestamp_ms {
+            Some(t) => {
+                let _ = write!(out, "{t}");
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"key\":");
+        let key_id = self.write_bytes(raw.key.as_deref(), out).await;
+        out.extend_from_slice(b",\"value\":");
+        let value_id = self.write_bytes(raw.value.as_deref(), out).await;
+        let id = |i: Option<u32>| i.map_or_else(|| "null".to_string(), |i| i.to_string());
+        let _ = write!(
+            out,
+            ",\"key_schema_id\":{},\"value_schema_id\":{}}}",
+            id(key_id),
+            id(value_id)
+        );
+    }
+
     /// Schemas fetched so far (successfully or not).
     pub fn cached(&self) -> usize {
         self.cache.len()
