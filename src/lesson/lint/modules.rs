@@ -92,6 +92,29 @@ impl Checker<'_, '_> {
     fn step(&mut self, kind: &StepKind, outputs: &[String], pos: &SourcePos, what: &str) {
         if let StepKind::Sql(s) = kind {
             self.database(&s.database, pos, what);
+            let has_marker = s
+                .statement
+                .refs()
+                .any(|r| *r == crate::lesson::template::TemplateRef::Marker);
+            for output in outputs {
+                let problem = match output.as_str() {
+                    "rows" => None,
+                    "marker" | "marker_at_ms" if has_marker => None,
+                    "marker" | "marker_at_ms" => Some(format!(
+                        "{what} declares output `{output}` but its statement writes no `{{{{ marker }}}}`; put one where the row should carry it"
+                    )),
+                    other => Some(format!(
+                        "{what} declares output `{other}`; an sql step provides `rows`, and with `{{{{ marker }}}}` in its statement `marker` and `marker_at_ms`"
+                    )),
+                };
+                if let Some(message) = problem {
+                    self.diags.push(Diagnostic::new(
+                        pos.clone(),
+                        DiagnosticKind::InvalidValue,
+                        message,
+                    ));
+                }
+            }
         }
         let StepKind::Terraform(t) = kind else {
             return;
