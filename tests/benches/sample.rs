@@ -234,9 +234,9 @@ fn main() {
         measure("cdc-workshop sample --count 100000 (Avro → JSON)", || {
             sample(RECORDS)
         });
-    let (_, small_peak) = measure("cdc-workshop sample --count 10000", || sample(10_000));
+    let (_, small_peak) = measure("cdc-workshop sample --count 50000", || sample(50_000));
     println!(
-        "time ratio sample/kcat: {:.2} (budget ≤ 1.00) · peak memory 100k/10k: {:.2} (flat ≈ 1)",
+        "time ratio sample/kcat: {:.2} (budget ≤ 1.00) · peak memory 100k/50k: {:.2} (flat ≈ 1)",
         sample_s / kcat_s,
         sample_peak as f64 / small_peak as f64
     );

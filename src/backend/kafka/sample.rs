@@ -113,6 +113,10 @@ fn consumer(settings: &KafkaSettings) -> Result<BaseConsumer, SampleError> {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
+        // librdkafka prefetches up to 64 MiB per consumer by default; a sampler reads at the
+        // speed of a screen or a pipe, so a smaller queue keeps memory flat and small.
+        .set("queued.max.messages.kbytes", "16384")
+        .set("fetch.max.bytes", "8388608")
         .set("client.id", "cdc-workshop-sampler");
     if let Some((user, password)) = &settings.sasl {
         config
