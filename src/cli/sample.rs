@@ -51,10 +51,12 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
         Arc::new(client),
         resolved.scope,
     )));
-    let (tx, mut rx) = mpsc::channel::<Vec<RawRecord>>(HANDOFF_BATCHES);
+    let (tx, mut rx) = mpsc::channel::<Handoff>(HANDOFF_BATCHES);
     let topic = args.topic.clone();
     let count = args.count;
-    let reader = std::thread::Builder::new()
+    // Not joined: closing the consumer takes longer than everything else in a short sample, and
+    // nothing depends on it once the last record is handed over.
+    std::thread::Builder::new()
         .name("kafka-reader".into())
         .spawn(move || read(&settings, &topic, start, count, stop_at_end, &tx))
         .map_err(|e| CliError::Usage(format!("cannot start the Kafka reader: {e}")))?;
@@ -63,8 +65,16 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
     let mut printed = 0usize;
     let write_failed = |e: std::io::Error| CliError::Usage(format!("cannot write output: {e}"));
     let mut line = Vec::with_capacity(1024);
+    let mut read_result = Ok(());
     super::runtime()?.block_on(async {
-        while let Some(batch) = rx.recv().await {
+        while let Some(handoff) = rx.recv().await {
+            let batch = match handoff {
+                Handoff::Records(batch) => batch,
+                Handoff::Finished(result) => {
+                    read_result = result;
+                    break;
+                }
+            };
             for raw in &batch {
                 line.clear();
                 match args.format {
@@ -94,9 +104,6 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
         }
         Ok::<(), CliError>(())
     })?;
-    let read_result = reader
-        .join()
-        .map_err(|_| CliError::Usage("the Kafka reader stopped unexpectedly".into()))?;
     if let Err(e) = read_result {
         out.flush().map_err(write_failed)?;
         return Err(CliError::Usage(ws.redactor.redact(&e.to_string())));
@@ -114,17 +121,44 @@ pub fn run(overrides: &Overrides, env: EnvLookup, args: &SampleArgs) -> Result<E
     Ok(Exit::Success)
 }
 
+/// What the reader thread hands the printer.
+enum Handoff {
+    Records(Vec<RawRecord>),
+    /// Sent before the consumer closes: the printer need not wait for that.
+    Finished(Result<(), SampleError>),
+}
+
 /// Reads until `count` records, the end of the backlog (when `stop_at_end`), or `WAIT` without a
-/// record; hands each record over as it comes.
+/// record; hands records over in batches as they come, then how it ended.
 fn read(
     settings: &KafkaSettings,
     topic: &str,
     start: Start,
     count: usize,
     stop_at_end: bool,
-    tx: &mpsc::Sender<Vec<RawRecord>>,
+    tx: &mpsc::Sender<Handoff>,
+) {
+    let outcome = Reader::open(settings, topic, start, WAIT).map(|mut reader| {
+        let pumped = pump(&mut reader, count, stop_at_end, tx);
+        (reader, pumped)
+    });
+    match outcome {
+        Ok((reader, pumped)) => {
+            let _ = tx.blocking_send(Handoff::Finished(pumped));
+            drop(reader);
+        }
+        Err(e) => {
+            let _ = tx.blocking_send(Handoff::Finished(Err(e)));
+        }
+    }
+}
+
+fn pump(
+    reader: &mut Reader,
+    count: usize,
+    stop_at_end: bool,
+    tx: &mpsc::Sender<Handoff>,
 ) -> Result<(), SampleError> {
-    let mut reader = Reader::open(settings, topic, start, WAIT)?;
     let mut sent = 0usize;
     let mut idle = Duration::ZERO;
     let mut batch = Vec::with_capacity(BATCH_RECORDS);
@@ -154,13 +188,13 @@ fn read(
         if !batch.is_empty() {
             sent += batch.len();
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_RECORDS));
-            if tx.blocking_send(full).is_err() {
+            if tx.blocking_send(Handoff::Records(full)).is_err() {
                 return Ok(());
             }
         }
     }
     if !batch.is_empty() {
-        let _ = tx.blocking_send(batch);
+        let _ = tx.blocking_send(Handoff::Records(batch));
     }
     Ok(())
 }
