@@ -12,23 +12,7 @@ use cdc_workshop::backend::confluent::{
     ApiErrorKind, ConfluentApi, KeyKind, NewFlinkConnection, NewStatement, TagTarget,
 };
 use cdc_workshop::standin::{ConnectorPhase, Fault, ScriptedResults, Timings};
-use support::{client, world};
-
-fn pg_config(host: &str) -> BTreeMap<String, String> {
-    [
-        ("connector.class", "PostgresCdcSourceV2"),
-        ("kafka.auth.mode", "SERVICE_ACCOUNT"),
-        ("database.hostname", host),
-        ("database.user", "postgres"),
-        ("database.password", "postgres-pw"),
-        ("database.dbname", "customers"),
-        ("topic.prefix", "postgres"),
-        ("table.include.list", "public.users"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
+use support::{client, pg_config, world};
 
 #[tokio::test]
 async fn the_control_plane_reads_cluster_pool_environments_and_lists_across_pages() {

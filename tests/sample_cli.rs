@@ -41,6 +41,42 @@ fn row(schema: &Schema, id: i32, cents: i64) -> Avro {
     r.into()
 }
 
+/// `cdc-workshop sample` of `topic` from the beginning, pointed at the stand-in and the mock
+/// cluster, run to completion.
+async fn sample(
+    w: &confluent::World,
+    mock: &MockCluster<'_, rdkafka::producer::DefaultProducerContext>,
+    topic: &str,
+    count: usize,
+    format: &str,
+) -> Ran {
+    let home = Home::with_lessons(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/course-confluent/lessons"),
+    );
+    let count = count.to_string();
+    let mut cmd = home.command(&[
+        "sample",
+        "--topic",
+        topic,
+        "--from",
+        "beginning",
+        "--count",
+        &count,
+        "--format",
+        format,
+    ]);
+    cmd.envs(w.seeded.guide_env(&w.standin.url()))
+        .env("CDC_WORKSHOP_KAFKA_BOOTSTRAP", mock.bootstrap_servers())
+        .env("CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL", "plaintext");
+    let ran = Ran(tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .unwrap());
+    drop(home);
+    ran
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn avro_change_events_are_sampled_and_decoded_through_schema_registry() {
     let w = confluent::world(Timings::default()).await;
@@ -90,32 +126,7 @@ async fn avro_change_events_are_sampled_and_decoded_through_schema_registry() {
     }
     producer.flush(Duration::from_secs(5)).unwrap();
 
-    let home = Home::with_lessons(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/course-confluent/lessons"),
-    );
-    let run = |format: &'static str| {
-        let mut cmd = home.command(&[
-            "sample",
-            "--topic",
-            "postgres.public.orders",
-            "--from",
-            "beginning",
-            "--count",
-            "3",
-            "--format",
-            format,
-        ]);
-        cmd.envs(w.seeded.guide_env(&w.standin.url()))
-            .env("CDC_WORKSHOP_KAFKA_BOOTSTRAP", mock.bootstrap_servers())
-            .env("CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL", "plaintext");
-        cmd
-    };
-    let mut text = run("text");
-    let ran = Ran(tokio::task::spawn_blocking(move || text.output())
-        .await
-        .unwrap()
-        .unwrap());
+    let ran = sample(&w, &mock, "postgres.public.orders", 3, "text").await;
     ran.assert_code(0);
     let out = ran.stdout();
     assert!(
@@ -131,11 +142,7 @@ async fn avro_change_events_are_sampled_and_decoded_through_schema_registry() {
         "{out}"
     );
 
-    let mut jsonl = run("jsonl");
-    let ran = Ran(tokio::task::spawn_blocking(move || jsonl.output())
-        .await
-        .unwrap()
-        .unwrap());
+    let ran = sample(&w, &mock, "postgres.public.orders", 3, "jsonl").await;
     ran.assert_code(0);
     let lines = ran.json_lines();
     assert_eq!(lines.len(), 3);
@@ -177,32 +184,7 @@ async fn an_unknown_schema_id_raw_bytes_json_and_a_tombstone_are_shown_for_what_
         .unwrap();
     producer.flush(Duration::from_secs(5)).unwrap();
 
-    let home = Home::with_lessons(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/course-confluent/lessons"),
-    );
-    let run = |format: &'static str| {
-        let mut cmd = home.command(&[
-            "sample",
-            "--topic",
-            "mixed",
-            "--from",
-            "beginning",
-            "--count",
-            "10",
-            "--format",
-            format,
-        ]);
-        cmd.envs(w.seeded.guide_env(&w.standin.url()))
-            .env("CDC_WORKSHOP_KAFKA_BOOTSTRAP", mock.bootstrap_servers())
-            .env("CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL", "plaintext");
-        cmd
-    };
-    let mut jsonl = run("jsonl");
-    let ran = Ran(tokio::task::spawn_blocking(move || jsonl.output())
-        .await
-        .unwrap()
-        .unwrap());
+    let ran = sample(&w, &mock, "mixed", 10, "jsonl").await;
     ran.assert_code(0);
     let lines = ran.json_lines();
     assert_eq!(lines.len(), 4, "{}", ran.stdout());
@@ -213,11 +195,7 @@ async fn an_unknown_schema_id_raw_bytes_json_and_a_tombstone_are_shown_for_what_
     assert_eq!(lines[2]["value"]["after"]["id"], 1);
     assert_eq!(lines[3]["value"], serde_json::Value::Null);
 
-    let mut text = run("text");
-    let ran = Ran(tokio::task::spawn_blocking(move || text.output())
-        .await
-        .unwrap()
-        .unwrap());
+    let ran = sample(&w, &mock, "mixed", 10, "text").await;
     ran.assert_code(0);
     let out = ran.stdout();
     assert!(out.contains(r#"0@2  "k"  insert {"id":1}"#), "{out}");

@@ -7,7 +7,6 @@
 #[path = "support/confluent.rs"]
 mod confluent;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,22 +15,6 @@ use cdc_workshop::backend::confluent::client::ConfluentClient;
 use cdc_workshop::backend::kafka::sample::{KafkaSettings, Start, sample};
 use cdc_workshop::backend::kafka::schemas::{Decoder, RegistrySchemas};
 use cdc_workshop::standin::{SNAPSHOT_ROWS, Timings};
-
-fn config() -> BTreeMap<String, String> {
-    [
-        ("connector.class", "PostgresCdcSourceV2"),
-        ("kafka.auth.mode", "SERVICE_ACCOUNT"),
-        ("database.hostname", "db"),
-        ("database.user", "postgres"),
-        ("database.password", "postgres-pw"),
-        ("database.dbname", "customers"),
-        ("topic.prefix", "postgres"),
-        ("table.include.list", "public.users"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_source_snapshots_then_streams_inserts_that_decode_through_the_registry() {
@@ -44,7 +27,7 @@ async fn a_running_source_snapshots_then_streams_inserts_that_decode_through_the
     };
     let client = ConfluentClient::new().unwrap();
     client
-        .create_connector(&w.scope, "pg", &config())
+        .create_connector(&w.scope, "pg", &confluent::pg_config("db"))
         .await
         .unwrap();
 

@@ -73,3 +73,20 @@ pub fn client() -> (ConfluentClient, RecordingSleeper) {
     let client = ConfluentClient::with_parts(Budget::new(), Arc::new(sleeper.clone())).unwrap();
     (client, sleeper)
 }
+
+/// A PostgreSQL CDC source reading `public.users` into `postgres.public.users`.
+pub fn pg_config(host: &str) -> BTreeMap<String, String> {
+    [
+        ("connector.class", "PostgresCdcSourceV2"),
+        ("kafka.auth.mode", "SERVICE_ACCOUNT"),
+        ("database.hostname", host),
+        ("database.user", "postgres"),
+        ("database.password", "postgres-pw"),
+        ("database.dbname", "customers"),
+        ("topic.prefix", "postgres"),
+        ("table.include.list", "public.users"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
