@@ -1,6 +1,6 @@
 //! The stand-in's source connectors write change events to a real Kafka protocol endpoint
 //! (librdkafka's mock cluster): a snapshot when they start running, then one insert per round,
-//! Avro in the wire format with the schema its registry serves.
+//! Avro in the wire format with the schema its registry serves; a paused connector writes nothing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -54,7 +54,10 @@ async fn a_running_source_snapshots_then_streams_inserts_that_decode_through_the
     }
     assert!(records.len() >= SNAPSHOT_ROWS as usize + 3, "{records:?}");
     let api: Arc<dyn ConfluentApi> = Arc::new(client);
-    let mut decoder = Decoder::new(Arc::new(RegistrySchemas::new(api, w.scope.clone())));
+    let mut decoder = Decoder::new(Arc::new(RegistrySchemas::new(
+        Arc::clone(&api),
+        w.scope.clone(),
+    )));
     let mut ops = Vec::new();
     for (i, raw) in records.iter().enumerate() {
         let r = decoder.decode(raw).await;
@@ -70,4 +73,29 @@ async fn a_running_source_snapshots_then_streams_inserts_that_decode_through_the
     assert_eq!(&ops[..3], ["r", "r", "r"]);
     assert!(ops[3..].iter().all(|o| o == "c"), "{ops:?}");
     assert_eq!(decoder.cached(), 1, "one schema, fetched once");
+
+    // Paused, the connector writes nothing more.
+    api.pause_connector(&w.scope, "pg").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let count = || {
+        let s = settings.clone();
+        tokio::task::spawn_blocking(move || {
+            sample(
+                &s,
+                "postgres.public.users",
+                Start::Beginning,
+                10_000,
+                Duration::from_secs(2),
+            )
+            .unwrap()
+            .len()
+        })
+    };
+    let before = count().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        count().await.unwrap(),
+        before,
+        "a paused source wrote records"
+    );
 }
