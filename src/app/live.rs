@@ -183,6 +183,16 @@ pub fn cycle_panel(model: &mut Model, fx: &mut Vec<AppEffect>) {
     if model.live.panel == LivePanel::Topic && model.live.topic.is_none() {
         next_topic(model, fx);
     }
+    if !model.live.zoomed && model.width < crate::ui::layout::WIDE_LAYOUT_MIN_COLS {
+        model.notify(
+            format!(
+                "{} panel chosen: it shows beside the lesson from {} columns; z shows it full screen",
+                model.live.panel.title(),
+                crate::ui::layout::WIDE_LAYOUT_MIN_COLS
+            ),
+            false,
+        );
+    }
 }
 
 /// Watch the next topic the lineage knows.

@@ -72,6 +72,7 @@ fn every_state() -> Vec<ConnectorRow> {
 #[test]
 fn the_connector_panel_shows_every_state_with_tasks_throughput_and_the_failure() {
     let mut s = Screen::started(fixture(), "local");
+    s.render(120, 40);
     s.key(KeyCode::Char('v')).key(KeyCode::Char('v'));
     assert_eq!(s.model.live.panel, LivePanel::Connectors);
     // Before the first answer the panel says it is asking.
@@ -92,7 +93,14 @@ fn the_connector_panel_shows_every_state_with_tasks_throughput_and_the_failure()
 #[test]
 fn a_connector_list_that_cannot_be_had_says_why() {
     let mut s = Screen::started(fixture(), "local");
+    s.render(120, 40);
     s.key(KeyCode::Char('v')).key(KeyCode::Char('v'));
+    assert!(
+        s.model
+            .notices
+            .iter()
+            .all(|(n, _)| !n.text.contains("panel chosen"))
+    );
     live(
         &mut s,
         LiveEvent::ConnectorsUnavailable(
@@ -221,6 +229,18 @@ fn watching_a_topic_shows_decoded_changes_newest_first_with_rate_and_drops() {
     assert!(text.contains("4 dropped"), "{text}");
     assert!(
         text.contains(r#"update public.orders {amount: "10.50" → "19.99"}"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn on_a_narrow_screen_switching_panels_says_where_they_are() {
+    let mut s = Screen::started(fixture(), "local");
+    s.render(80, 24);
+    s.key(KeyCode::Char('v'));
+    let text = super::screen_text(&s.render(80, 24));
+    assert!(
+        text.contains("Topic panel chosen: it shows beside the lesson from 110"),
         "{text}"
     );
 }
