@@ -104,45 +104,6 @@ impl DecodedRecord {
         }
         walk(&self.value, text)
     }
-
-    /// The record as one JSON line of `sample --format json`, borrowing instead of copying.
-    pub fn json_line<'a>(&'a self, topic: &'a str) -> JsonLine<'a> {
-        JsonLine {
-            topic,
-            partition: self.partition,
-            offset: self.offset,
-            timestamp_ms: self.timestamp_ms,
-            key: &self.key,
-            value: &self.value,
-            key_schema_id: self.key_schema_id,
-            value_schema_id: self.value_schema_id,
-        }
-    }
-
-    pub fn to_json(&self, topic: &str) -> Value {
-        json!({
-            "topic": topic,
-            "partition": self.partition,
-            "offset": self.offset,
-            "timestamp_ms": self.timestamp_ms,
-            "key": self.key,
-            "value": self.value,
-            "key_schema_id": self.key_schema_id,
-            "value_schema_id": self.value_schema_id,
-        })
-    }
-}
-
-#[derive(serde::Serialize)]
-pub struct JsonLine<'a> {
-    topic: &'a str,
-    partition: i32,
-    offset: i64,
-    timestamp_ms: Option<i64>,
-    key: &'a Value,
-    value: &'a Value,
-    key_schema_id: Option<u32>,
-    value_schema_id: Option<u32>,
 }
 
 /// Writer schemas kept after the first fetch; an id the registry does not know is remembered as
