@@ -186,6 +186,10 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
             () = recv_signal(&mut hangup) => actions.push(Action::Terminate),
             () = tokio::time::sleep_until(frame_due), if model.dirty => {}
         }
+        // Only results, keys and runs can change the scope; ticks (4 a second) cannot.
+        let scope_may_change = actions
+            .iter()
+            .any(|a| !matches!(a, Action::Tick(_) | Action::Live(_)));
         for action in actions {
             let fx = update(&mut model, action);
             perform(
@@ -201,7 +205,7 @@ async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<
                 },
             )?;
         }
-        if let Some(l) = &live {
+        if let Some(l) = live.as_ref().filter(|_| scope_may_change) {
             scope_sync.sync(&model, ws, l);
         }
         for request in edits.drain(..) {
