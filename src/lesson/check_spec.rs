@@ -370,17 +370,35 @@ fn regex_field(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<String> {
     let value = value?;
-    if let Err(e) = Regex::new(value.get_ref()) {
-        let first = e.to_string().lines().last().unwrap_or_default().to_string();
-        diags.push(Diagnostic::new(
-            body.pos(value.span().start),
-            DiagnosticKind::InvalidValue,
-            format!(
-                "`matches` of {what} is not a valid regular expression ({first}); fix it or use `contains` for plain text"
-            ),
-        ));
-    }
+    check_regex(
+        body,
+        &value,
+        what,
+        "; fix it or use `contains` for plain text",
+        diags,
+    );
     Some(value.into_inner())
+}
+
+/// Whether a `matches` value compiles; if not, a diagnostic at the value says why (`hint` is
+/// appended to the message).
+pub(crate) fn check_regex(
+    body: &Body<'_>,
+    value: &Spanned<String>,
+    what: &str,
+    hint: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    let Err(e) = Regex::new(value.get_ref()) else {
+        return true;
+    };
+    let first = e.to_string().lines().last().unwrap_or_default().to_string();
+    diags.push(Diagnostic::new(
+        body.pos(value.span().start),
+        DiagnosticKind::InvalidValue,
+        format!("`matches` of {what} is not a valid regular expression ({first}){hint}"),
+    ));
+    false
 }
 
 fn parse_terraform_output(

@@ -4,12 +4,11 @@
 use std::ops::Range;
 use std::time::Duration;
 
-use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 use toml::de::DeTable;
 
-use super::check_spec::template;
+use super::check_spec::{check_regex, template};
 use super::template::Template;
 use super::toml_body::{Body, Dur, from_table};
 use super::{CheckKind, Diagnostic, DiagnosticKind, SourcePos};
@@ -137,15 +136,7 @@ pub(crate) fn topic_messages_body(
             value: template(body, e, "equals", what, diags)?,
         }
     } else if let Some(m) = &raw.matches {
-        if let Err(e) = Regex::new(m.get_ref()) {
-            invalid(
-                m.span().start,
-                format!(
-                    "`matches` of {what} is not a valid regular expression ({})",
-                    e.to_string().lines().last().unwrap_or_default()
-                ),
-                diags,
-            );
+        if !check_regex(body, m, what, "", diags) {
             return None;
         }
         RecordMatch::Matches {

@@ -98,6 +98,26 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The union branch the next datum is written in.
+    fn branch<'s>(
+        &mut self,
+        u: &'s apache_avro::schema::UnionSchema,
+    ) -> Result<&'s Schema, String> {
+        let i = self.long()?;
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| u.variants().get(i))
+            .ok_or_else(|| format!("union branch {i} out of range"))
+    }
+
+    /// The definition a named reference points to.
+    fn named(&self, name: &Name) -> Result<&'a Schema, String> {
+        let names: &'a HashMap<Name, Schema> = self.names;
+        names
+            .get(name)
+            .ok_or_else(|| format!("the schema names `{}` but never defines it", name.name))
+    }
+
     pub fn value(&mut self, schema: &Schema) -> Decoded {
         self.value_at(schema, 0)
     }
@@ -147,11 +167,7 @@ impl<'a> Reader<'a> {
                 json!(symbol.ok_or_else(|| format!("enum index {i} out of range"))?)
             }
             Schema::Union(u) => {
-                let i = self.long()?;
-                let branch = usize::try_from(i)
-                    .ok()
-                    .and_then(|i| u.variants().get(i))
-                    .ok_or_else(|| format!("union branch {i} out of range"))?;
+                let branch = self.branch(u)?;
                 self.value_at(branch, next)?
             }
             Schema::Array(a) => {
@@ -181,10 +197,7 @@ impl<'a> Reader<'a> {
                 Value::Object(out)
             }
             Schema::Ref { name } => {
-                let names = self.names;
-                let target = names.get(name).ok_or_else(|| {
-                    format!("the schema names `{}` but never defines it", name.name)
-                })?;
+                let target = self.named(name)?;
                 self.value_at(target, next)?
             }
         })
@@ -218,11 +231,7 @@ impl<'a> Reader<'a> {
                 out.push(b'}');
             }
             Schema::Union(u) => {
-                let i = self.long()?;
-                let branch = usize::try_from(i)
-                    .ok()
-                    .and_then(|i| u.variants().get(i))
-                    .ok_or_else(|| format!("union branch {i} out of range"))?;
+                let branch = self.branch(u)?;
                 self.write_at(branch, out, next)?;
             }
             Schema::Ref { name } => {

@@ -2,14 +2,13 @@
 
 use std::ops::Range;
 
-use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{DEFAULT_SQL_MAX_ROWS, DatabaseDecl, DbEngine, Repeat, SqlRowsCheck, SqlStep, TlsMode};
 use crate::lesson::block::is_id;
-use crate::lesson::check_spec::template;
+use crate::lesson::check_spec::{check_regex, template};
 use crate::lesson::template::Template;
 use crate::lesson::toml_body::{Body, Dur, from_table, one_of};
 use crate::lesson::{CheckKind, Diagnostic, DiagnosticKind, SourcePos, StepKind};
@@ -232,21 +231,8 @@ pub(crate) fn sql_rows_body(
         .ok()?;
     let query = no_secret(body, &raw.query, "query", what, diags)?;
     let matches = match raw.matches {
-        Some(m) => match Regex::new(m.get_ref()) {
-            Ok(_) => Some(m.into_inner()),
-            Err(e) => {
-                diags.push(Diagnostic::new(
-                    body.pos(m.span().start),
-                    DiagnosticKind::InvalidValue,
-                    format!(
-                        "`matches` of {what} is not a valid regular expression ({})",
-                        e.to_string().lines().last().unwrap_or_default()
-                    ),
-                ));
-                return None;
-            }
-        },
-        None => None,
+        Some(m) if !check_regex(body, &m, what, "", diags) => return None,
+        m => m.map(Spanned::into_inner),
     };
     Some(CheckKind::SqlRows(SqlRowsCheck {
         database: raw.database.into_inner(),
