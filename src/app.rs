@@ -297,7 +297,7 @@ impl CredentialChecks<'_> {
     fn start(&self, ws: &Workspace) {
         let mut states = std::collections::BTreeMap::new();
         let mut values = std::collections::BTreeMap::new();
-        for decl in &ws.course.secrets {
+        for decl in ws.course.secrets.iter().filter(|d| d.provided_by.is_none()) {
             let state = match crate::credentials::lookup(
                 ws.credentials.as_ref(),
                 &decl.name,

@@ -18,6 +18,8 @@ const CASES: &[(&str, DiagnosticKind, &str, &str)] = &[
     ("unknown-check-kind", UnknownKind, "only.md:17", "did you mean `http`?"),
     ("terraform-bad-action", InvalidValue, "only.md:12", "did you mean `apply`?"),
     ("secret-output-undeclared", UndeclaredName, "only.md:7", "stores into secret `not_declared`"),
+    ("secret-output-without-provided-by", InvalidValue, "only.md:7", "lacks `provided_by = \"s\"`"),
+    ("provided-by-wrong-step", UnresolvedReference, "course.toml:5", "no terraform step `elsewhere` stores it"),
     ("confluent-unknown-action", InvalidValue, "only.md:11", "did you mean `pause_connector`?"),
     ("flink-connection-key-literal", SecretLiteral, "only.md:15", "must name a secret"),
     ("flink-sql-bad-name", InvalidValue, "only.md:11", "lower-case letters, digits and `-`"),

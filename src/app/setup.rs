@@ -37,6 +37,8 @@ pub fn visible(model: &Model) -> Vec<&SecretDecl> {
         .course
         .secrets
         .iter()
+        // A secret a step provides is never the participant's to type in.
+        .filter(|s| s.provided_by.is_none())
         .filter(|s| match &chosen {
             None => true,
             Some((track, components)) => {

@@ -233,6 +233,7 @@ fn list(ws: &Workspace, env: EnvLookup, no_check: bool, format: Format) -> Resul
                 });
                 json_line(&json!({
                     "name": decl.name, "stored": place.is_some(), "where": place,
+                    "provided_by": decl.provided_by,
                     "validity": valid, "detail": check.map(|c| c.describe()),
                 }));
             }
@@ -248,9 +249,15 @@ fn list(ws: &Workspace, env: EnvLookup, no_check: bool, format: Format) -> Resul
                     (Some(_), Some(Validity::Rejected(_))) => "✗",
                     (Some(_), _) => "✓",
                 };
-                let place = place
-                    .clone()
-                    .unwrap_or_else(|| format!("not set — {}", decl.description));
+                let mark = match (&decl.provided_by, place) {
+                    (Some(_), None) => "·",
+                    _ => mark,
+                };
+                let place = match (&decl.provided_by, place) {
+                    (_, Some(place)) => place.clone(),
+                    (Some(step), None) => format!("provided by step `{step}` when it runs"),
+                    (None, None) => format!("not set — {}", decl.description),
+                };
                 let detail = check
                     .map(|c| format!(" · {}", c.describe()))
                     .unwrap_or_default();

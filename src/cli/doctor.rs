@@ -303,7 +303,8 @@ fn credentials(
     checks: &std::collections::BTreeMap<String, Validity>,
 ) -> Vec<Item> {
     let mut out = Vec::new();
-    for decl in &ws.course.secrets {
+    // Secrets a step provides (sensitive Terraform outputs) appear only once it has run.
+    for decl in ws.course.secrets.iter().filter(|d| d.provided_by.is_none()) {
         let name = format!("credential {}", decl.name);
         let required = decl.name.starts_with("confluent_");
         let item = match lookup(

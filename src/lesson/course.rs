@@ -33,7 +33,15 @@ const TOP_KEYS: &[&str] = &[
     "tracks",
 ];
 const VARIABLE_KEYS: &[&str] = &["name", "default", "description"];
-const SECRET_KEYS: &[&str] = &["name", "description", "env", "url", "tracks", "components"];
+const SECRET_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "env",
+    "url",
+    "tracks",
+    "components",
+    "provided_by",
+];
 const TRACK_KEYS: &[&str] = &["id", "title", "description", "lessons", "components"];
 const COMPONENT_KEYS: &[&str] = &["id", "title", "kind", "default", "lessons"];
 
@@ -72,6 +80,7 @@ struct SecretRaw {
     tracks: Vec<String>,
     #[serde(default)]
     components: Vec<String>,
+    provided_by: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -258,6 +267,7 @@ fn parse_manifest(
                 url: s.url,
                 tracks: s.tracks,
                 components: s.components,
+                provided_by: s.provided_by,
                 pos,
             }
         })

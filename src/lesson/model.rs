@@ -150,6 +150,9 @@ pub struct SecretDecl {
     pub tracks: Vec<String>,
     /// Components that need it; empty means it does not depend on a component.
     pub components: Vec<String>,
+    /// The step whose output it is (a terraform step's `secret_outputs`): the participant is
+    /// never asked for it, and it exists only once that step has run.
+    pub provided_by: Option<String>,
     pub pos: SourcePos,
 }
 

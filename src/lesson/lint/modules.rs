@@ -1,7 +1,7 @@
 //! References out of the lessons: every terraform module a step or check names exists in the
 //! assets, every sensitive output lands in a declared secret, every database is declared.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::assets::Assets;
 use crate::lesson::{
@@ -15,6 +15,7 @@ pub(super) fn check(course: &Course, assets: Option<&Assets>, diags: &mut Vec<Di
         assets,
         secrets,
         databases,
+        stored: BTreeMap::new(),
         diags,
     };
     for lesson in &course.lessons {
@@ -23,7 +24,17 @@ pub(super) fn check(course: &Course, assets: Option<&Assets>, diags: &mut Vec<Di
         }
         for block in &lesson.blocks {
             match block {
-                Block::Step(s) => c.step(&s.kind, &s.outputs, &s.pos, &format!("step `{}`", s.id)),
+                Block::Step(s) => {
+                    c.step(&s.kind, &s.outputs, &s.pos, &format!("step `{}`", s.id));
+                    if let StepKind::Terraform(t) = &s.kind {
+                        for secret in t.secret_outputs.values() {
+                            c.stored
+                                .entry(secret.clone())
+                                .or_default()
+                                .push((s.id.clone(), s.pos.clone()));
+                        }
+                    }
+                }
                 Block::Solution(s) => {
                     if let Some(run) = &s.run {
                         let what = format!("the solution of step `{}`", s.step);
@@ -43,12 +54,50 @@ pub(super) fn check(course: &Course, assets: Option<&Assets>, diags: &mut Vec<Di
             }
         }
     }
+    provided_by(course, &c.stored, c.diags);
+}
+
+/// A secret a step stores must say so (`provided_by`), so nobody is asked to type it in, and a
+/// secret that says so must really come from that step.
+fn provided_by(
+    course: &Course,
+    stored: &BTreeMap<String, Vec<(String, SourcePos)>>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for decl in &course.secrets {
+        let steps = stored.get(&decl.name).map(Vec::as_slice).unwrap_or(&[]);
+        match &decl.provided_by {
+            Some(step) if !steps.iter().any(|(id, _)| id == step) => diags.push(Diagnostic::new(
+                decl.pos.clone(),
+                DiagnosticKind::UnresolvedReference,
+                format!(
+                    "secret `{}` says `provided_by = \"{step}\"`, but no terraform step `{step}` stores it; list it under that step's `secret_outputs` or remove `provided_by`",
+                    decl.name
+                ),
+            )),
+            Some(_) => {}
+            None => {
+                for (id, pos) in steps {
+                    diags.push(Diagnostic::new(
+                        pos.clone(),
+                        DiagnosticKind::InvalidValue,
+                        format!(
+                            "step `{id}` stores secret `{}`, whose [[secrets]] entry lacks `provided_by = \"{id}\"`; add it so the participant is not asked for a value the step provides",
+                            decl.name
+                        ),
+                    ));
+                }
+            }
+        }
+    }
 }
 
 struct Checker<'a, 'd> {
     assets: Option<&'a Assets>,
     secrets: BTreeSet<&'a str>,
     databases: BTreeSet<&'a str>,
+    /// Secret name → the terraform steps that store into it.
+    stored: BTreeMap<String, Vec<(String, SourcePos)>>,
     diags: &'d mut Vec<Diagnostic>,
 }
 
