@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 use thiserror::Error;
 
+pub mod interface;
+
 static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/assets");
 
 /// Where Terraform modules live inside the assets.
@@ -69,6 +71,14 @@ impl Assets {
             Assets::Embedded(dir) => dir.get_dir(&rel).is_some(),
             Assets::Directory(root) => root.join(rel).is_dir(),
         }
+    }
+
+    /// The variables and outputs a module declares.
+    pub fn module_interface(
+        &self,
+        module: &str,
+    ) -> Result<interface::ModuleInterface, interface::InterfaceError> {
+        interface::read(module, &self.module_files(module)?)
     }
 
     /// Every file of a module, as (path relative to the module, content), sorted by path.

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::assets::Assets;
+use crate::assets::interface::ModuleInterface;
 use crate::lesson::{
     Block, CheckKind, CheckSpec, Course, Diagnostic, DiagnosticKind, SourcePos, StepKind,
 };
@@ -16,6 +17,7 @@ pub(super) fn check(course: &Course, assets: Option<&Assets>, diags: &mut Vec<Di
         secrets,
         databases,
         stored: BTreeMap::new(),
+        interfaces: BTreeMap::new(),
         diags,
     };
     for lesson in &course.lessons {
@@ -98,6 +100,8 @@ struct Checker<'a, 'd> {
     databases: BTreeSet<&'a str>,
     /// Secret name → the terraform steps that store into it.
     stored: BTreeMap<String, Vec<(String, SourcePos)>>,
+    /// Module → its variables and outputs (`None` once reported as unreadable).
+    interfaces: BTreeMap<String, Option<ModuleInterface>>,
     diags: &'d mut Vec<Diagnostic>,
 }
 
@@ -114,6 +118,92 @@ impl Checker<'_, '_> {
                     assets.describe()
                 ),
             ));
+        }
+    }
+
+    /// The module's interface, read once; an unreadable module is reported once.
+    fn interface(&mut self, module: &str, pos: &SourcePos, what: &str) -> Option<ModuleInterface> {
+        let assets = self.assets?;
+        if !assets.has_module(module) {
+            return None;
+        }
+        if let Some(known) = self.interfaces.get(module) {
+            return known.clone();
+        }
+        let read = match assets.module_interface(module) {
+            Ok(interface) => Some(interface),
+            Err(e) => {
+                self.diags.push(Diagnostic::new(
+                    pos.clone(),
+                    DiagnosticKind::InvalidValue,
+                    format!("{what} uses a module that cannot be read: {e}"),
+                ));
+                None
+            }
+        };
+        self.interfaces.insert(module.to_string(), read.clone());
+        read
+    }
+
+    /// A step's `vars`, `outputs` and `secret_outputs` held against what the module declares.
+    fn against_module(
+        &mut self,
+        t: &crate::lesson::TerraformStep,
+        outputs: &[String],
+        pos: &SourcePos,
+        what: &str,
+    ) {
+        let Some(interface) = self.interface(&t.module, pos, what) else {
+            return;
+        };
+        let module = &t.module;
+        let mut problems = Vec::new();
+        for name in t.vars.keys() {
+            if !interface.variables.contains_key(name) {
+                problems.push((
+                    DiagnosticKind::UnresolvedReference,
+                    format!(
+                        "{what} passes variable `{name}`, which module `{module}` does not declare (it declares: {})",
+                        names(interface.variables.keys())
+                    ),
+                ));
+            }
+        }
+        for (name, var) in &interface.variables {
+            if var.required && !t.vars.contains_key(name) {
+                problems.push((
+                    DiagnosticKind::InvalidValue,
+                    format!(
+                        "{what} does not pass `{name}`, which module `{module}` requires (no default in {}); add it under [vars]",
+                        var.file
+                    ),
+                ));
+            }
+        }
+        let read = outputs
+            .iter()
+            .map(|o| (o, false))
+            .chain(t.secret_outputs.keys().map(|o| (o, true)));
+        for (name, as_secret) in read {
+            match interface.outputs.get(name) {
+                None => problems.push((
+                    DiagnosticKind::UnresolvedReference,
+                    format!(
+                        "{what} reads output `{name}`, which module `{module}` does not declare (it has: {})",
+                        names(interface.outputs.keys())
+                    ),
+                )),
+                Some(out) if out.sensitive && !as_secret => problems.push((
+                    DiagnosticKind::InvalidValue,
+                    format!(
+                        "{what} lists `{name}` in `outputs`, but module `{module}` marks it sensitive; move it to `secret_outputs` so it is stored as a secret and never shown"
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+        for (kind, message) in problems {
+            self.diags.push(Diagnostic::new(pos.clone(), kind, message));
         }
     }
 
@@ -169,6 +259,7 @@ impl Checker<'_, '_> {
             return;
         };
         self.module(&t.module, pos, what);
+        self.against_module(t, outputs, pos, what);
         for (output, secret) in &t.secret_outputs {
             if !self.secrets.contains(secret.as_str()) {
                 self.diags.push(Diagnostic::new(
@@ -194,7 +285,21 @@ impl Checker<'_, '_> {
     fn spec(&mut self, spec: &CheckSpec) {
         match &spec.kind {
             CheckKind::TerraformOutput(t) => {
-                self.module(&t.module, &spec.pos, "a `terraform_output` check");
+                let what = "a `terraform_output` check";
+                self.module(&t.module, &spec.pos, what);
+                if let Some(interface) = self.interface(&t.module, &spec.pos, what)
+                    && !interface.outputs.contains_key(&t.output)
+                {
+                    let known = names(interface.outputs.keys());
+                    self.diags.push(Diagnostic::new(
+                        spec.pos.clone(),
+                        DiagnosticKind::UnresolvedReference,
+                        format!(
+                            "{what} reads output `{}`, which module `{}` does not declare (it has: {known})",
+                            t.output, t.module
+                        ),
+                    ));
+                }
             }
             CheckKind::All(children) | CheckKind::Any(children) => {
                 for child in children {
@@ -213,5 +318,14 @@ impl Checker<'_, '_> {
             | CheckKind::ComputePoolReady => {}
             CheckKind::SqlRows(s) => self.database(&s.database, &spec.pos, "an `sql_rows` check"),
         }
+    }
+}
+
+fn names<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let all: Vec<&str> = names.map(String::as_str).collect();
+    if all.is_empty() {
+        "nothing".to_string()
+    } else {
+        all.join(", ")
     }
 }
