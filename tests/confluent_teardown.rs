@@ -311,3 +311,85 @@ async fn a_delete_that_keeps_failing_is_retried_once_reported_and_kept_in_the_le
         .with_world(|world| assert!(world.connectors.is_empty()));
     assert_eq!(ledger(&home, &w).await["api_resources"], json!([]));
 }
+
+/// Whether `terraform` is on PATH; outside CI a missing one skips (printed).
+fn have_terraform() -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()))
+        .unwrap_or(false);
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but terraform is not on PATH"
+        );
+        eprintln!("skipped: terraform is not on PATH");
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn teardown_deletes_api_resources_before_destroying_the_module_they_live_in() {
+    if !have_terraform() {
+        return;
+    }
+    let w = confluent::world(Timings::default()).await;
+    let home = Home::with_lessons(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/course-cloud-env/lessons"),
+    );
+    run(&home, &w, &["run", "--track", "env", "--yes", "--format", "json"])
+        .await
+        .assert_code(0);
+    let recorded = ledger(&home, &w).await;
+    assert_eq!(recorded["modules"].as_array().unwrap().len(), 1);
+    let api = api_resources(&recorded);
+    assert_eq!(api.len(), 2, "{api:?}");
+    assert_eq!(
+        recorded["api_resources"][0]["environment"],
+        json!(w.seeded.environment),
+        "the id came from the module's output"
+    );
+
+    // Teardown needs no run: the journal is gone, the ledger and the state remain. The
+    // `[confluent]` ids come from the ledger's module outputs, the Flink secret from the
+    // module's state (it is a sensitive output), never from the ledger.
+    std::fs::remove_dir_all(home.path().join("runs")).unwrap();
+    let down = run(&home, &w, &["teardown", "--yes", "--format", "json"]).await;
+    down.assert_code(0);
+    let lines = down.json_lines();
+    let last_delete = lines
+        .iter()
+        .rposition(|l| l["type"] == "api_delete")
+        .unwrap();
+    let first_destroy = lines
+        .iter()
+        .position(|l| l["type"] == "terraform" && l["module"] == "ccloud")
+        .unwrap();
+    assert!(last_delete < first_destroy, "API resources go first");
+    let statuses: Vec<(String, String, String)> = deletes(&lines);
+    assert_eq!(
+        statuses
+            .iter()
+            .map(|(k, _, s)| (k.as_str(), s.as_str()))
+            .collect::<Vec<_>>(),
+        [("flink_statement", "deleted"), ("connector", "deleted")]
+    );
+    let finished = of_type(&lines, "teardown_finished");
+    assert_eq!(finished[0]["failed"], json!([]));
+    assert_eq!(finished[0]["destroyed"], json!(["ccloud"]));
+    assert!(!down.stdout().contains(&w.seeded.flink_key.secret));
+    w.standin.with_world(|world| {
+        assert!(world.connectors.is_empty());
+        assert!(world.statements.is_empty());
+    });
+    let status = run(&home, &w, &["status"]).await;
+    assert!(
+        status.stdout().contains("Provisioned resources: none recorded.")
+            || status.stderr().contains("no workshop run yet"),
+        "{}{}",
+        status.stdout(),
+        status.stderr()
+    );
+    let file = std::fs::read_to_string(home.path().join("terraform/ledger.json")).unwrap();
+    let left: Value = serde_json::from_str(&file).unwrap();
+    assert_eq!(left, json!({"modules": [], "api_resources": []}));
+}
