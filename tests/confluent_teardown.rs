@@ -153,13 +153,19 @@ async fn created_resources_are_recorded_once_listed_and_deleted_by_teardown() {
     run(
         &home,
         &w,
-        &["run", "--new", "--track", "cc-ai", "--yes", "--format", "json"],
+        &[
+            "run", "--new", "--track", "cc-ai", "--yes", "--format", "json",
+        ],
     )
     .await
     .assert_code(0);
     assert_eq!(posts(), before, "nothing was created twice");
     let again = ledger(&home, &w).await;
-    assert_eq!(api_resources(&again), kinds, "the same entries, no duplicates");
+    assert_eq!(
+        api_resources(&again),
+        kinds,
+        "the same entries, no duplicates"
+    );
     let (first, now) = (&recorded["api_resources"][0], &again["api_resources"][0]);
     assert_eq!(first["created_ms"], now["created_ms"]);
     assert!(now["updated_ms"].as_u64() >= first["updated_ms"].as_u64());
@@ -336,9 +342,13 @@ async fn teardown_deletes_api_resources_before_destroying_the_module_they_live_i
     let home = Home::with_lessons(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/course-cloud-env/lessons"),
     );
-    run(&home, &w, &["run", "--track", "env", "--yes", "--format", "json"])
-        .await
-        .assert_code(0);
+    run(
+        &home,
+        &w,
+        &["run", "--track", "env", "--yes", "--format", "json"],
+    )
+    .await
+    .assert_code(0);
     let recorded = ledger(&home, &w).await;
     assert_eq!(recorded["modules"].as_array().unwrap().len(), 1);
     let api = api_resources(&recorded);
@@ -383,7 +393,9 @@ async fn teardown_deletes_api_resources_before_destroying_the_module_they_live_i
     });
     let status = run(&home, &w, &["status"]).await;
     assert!(
-        status.stdout().contains("Provisioned resources: none recorded.")
+        status
+            .stdout()
+            .contains("Provisioned resources: none recorded.")
             || status.stderr().contains("no workshop run yet"),
         "{}{}",
         status.stdout(),

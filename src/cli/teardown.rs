@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 use crate::backend::terraform::event::to_event;
 use crate::config::{EnvLookup, Overrides};
 use crate::ledger::{ApiResourceEntry, Ledger, ModuleEntry, VarEntry};
-use crate::runner::confluent::Removed;
 use crate::lesson::template::Template;
 use crate::lesson::{StepKind, TerraformAction, TerraformStep};
+use crate::runner::confluent::Removed;
 use crate::runner::outcome::{LogStream, StepOutcome};
 use crate::runner::terraform::TerraformRunner;
 use crate::runner::{LogSink, PROGRESS_CHANNEL_LEN, StepRun};
@@ -287,9 +287,7 @@ fn summary(
                 println!("✓ destroyed: {}", destroyed.join(", "));
             }
             if failed.is_empty() {
-                println!(
-                    "Nothing is left: every recorded module and API resource was removed."
-                );
+                println!("Nothing is left: every recorded module and API resource was removed.");
             } else {
                 println!("✗ could not destroy:");
                 for f in failed {

@@ -198,8 +198,12 @@ mod tests {
         let ids = first.ids.clone();
         l.forget_api(ApiKind::Connector, "pg", &ids);
         assert_eq!(l.api_resources.len(), 2);
-        assert!(l.api_resources.iter().all(|e| !(e.kind == ApiKind::Connector
-            && e.ids.environment.as_deref() == Some("env-1"))));
+        assert!(
+            l.api_resources
+                .iter()
+                .all(|e| !(e.kind == ApiKind::Connector
+                    && e.ids.environment.as_deref() == Some("env-1")))
+        );
     }
 
     #[test]
@@ -236,7 +240,10 @@ mod tests {
             text.contains("\"kind\": \"connector\"") && text.contains("\"cluster\": \"lkc-1\""),
             "{text}"
         );
-        assert!(!text.contains("compute_pool"), "unset ids are left out: {text}");
+        assert!(
+            !text.contains("compute_pool"),
+            "unset ids are left out: {text}"
+        );
         assert_eq!(Ledger::load(&path).unwrap(), l);
     }
 }

@@ -189,7 +189,8 @@ impl ConfluentRunner {
         log: &LogSink,
     ) -> StepOutcome {
         let resolved = self.scope(self.values(&run.values).as_ref());
-        let (outcome, change) = actions::execute(self.api.as_ref(), &resolved, run, step, log).await;
+        let (outcome, change) =
+            actions::execute(self.api.as_ref(), &resolved, run, step, log).await;
         self.record(run, &resolved, change, outcome, log)
     }
 
@@ -219,12 +220,18 @@ impl ConfluentRunner {
                     at_ms: target.clock.wall_ms(),
                     owner: ledger::owner(),
                 };
-                (what, ledger::update(&target.path, |l| l.record_api(resource)))
+                (
+                    what,
+                    ledger::update(&target.path, |l| l.record_api(resource)),
+                )
             }
             LedgerChange::Gone(kind, name) => {
                 let ids = cleanup::ids_of(kind, scope);
                 let what = format!("{} {name}", kind.label());
-                (what, ledger::update(&target.path, |l| l.forget_api(kind, &name, &ids)))
+                (
+                    what,
+                    ledger::update(&target.path, |l| l.forget_api(kind, &name, &ids)),
+                )
             }
         };
         let Err(e) = written else {
