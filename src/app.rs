@@ -58,18 +58,45 @@ pub fn run_tui(overrides: &Overrides, env: EnvLookup, args: &TuiArgs) -> Result<
             }
             let ledger_file = crate::ledger::file_in(&ws.settings.dirs.terraform());
             if let Ok(ledger) = crate::ledger::Ledger::load(&ledger_file)
-                && !ledger.modules.is_empty()
+                && let Some(alive) = still_provisioned(&ledger)
             {
                 eprintln!(
-                    "{} terraform module(s) ({} resource(s)) are still provisioned: `cdc-workshop status` lists them, `cdc-workshop teardown` removes them when you are done.",
-                    ledger.modules.len(),
-                    ledger.resource_count()
+                    "{alive} still provisioned: `cdc-workshop status` lists them, `cdc-workshop teardown` removes them when you are done."
                 );
             }
         }
         Err(_) => eprintln!("log: {}", log.path.display()),
     }
     result
+}
+
+/// `2 terraform module(s) (7 resource(s)) and 3 resource(s) created through the Confluent API
+/// (connectors, Flink statements and connections) are` — what the ledger still holds, for the
+/// goodbye line; `None` when it holds nothing.
+fn still_provisioned(ledger: &crate::ledger::Ledger) -> Option<String> {
+    let mut parts = Vec::new();
+    if !ledger.modules.is_empty() {
+        parts.push(format!(
+            "{} terraform module(s) ({} resource(s))",
+            ledger.modules.len(),
+            ledger.resource_count()
+        ));
+    }
+    if !ledger.api_resources.is_empty() {
+        let mut kinds: Vec<&str> = ledger
+            .api_resources
+            .iter()
+            .map(|r| r.kind.label())
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        parts.push(format!(
+            "{} resource(s) created through the Confluent API ({})",
+            ledger.api_resources.len(),
+            kinds.join(", ")
+        ));
+    }
+    (!parts.is_empty()).then(|| format!("{} are", parts.join(" and ")))
 }
 
 async fn run_loop(ws: &Workspace, args: &TuiArgs, env: EnvLookup<'_>) -> Result<Exit, CliError> {
@@ -532,4 +559,37 @@ fn perform(
         manager.perform(engine_effects, run.engine.session())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod goodbye_tests {
+    use super::still_provisioned;
+    use crate::ledger::{ApiKind, ApiResource, ApiScopeIds, Ledger};
+
+    #[test]
+    fn the_goodbye_line_names_api_resources_next_to_modules() {
+        let mut ledger = Ledger::default();
+        assert_eq!(still_provisioned(&ledger), None);
+        for (kind, name) in [
+            (ApiKind::FlinkStatement, "a"),
+            (ApiKind::FlinkStatement, "b"),
+            (ApiKind::Connector, "pg"),
+        ] {
+            ledger.record_api(ApiResource {
+                kind,
+                name: name.into(),
+                ids: ApiScopeIds::default(),
+                lesson: "l".into(),
+                step: "s".into(),
+                at_ms: 1,
+                owner: "ann@laptop".into(),
+            });
+        }
+        assert_eq!(
+            still_provisioned(&ledger).as_deref(),
+            Some(
+                "3 resource(s) created through the Confluent API (Flink statement, connector) are"
+            )
+        );
+    }
 }

@@ -100,7 +100,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Show progress per lesson and step of the current run, and the provisioned resources.
     Status(StatusArgs),
-    /// Destroy every provisioned module (newest first), then prove nothing is left.
+    /// Delete what steps created through the Confluent API, then destroy every provisioned
+    /// module (newest first), proving nothing is left.
     Teardown(TeardownArgs),
     /// Serve a local stand-in of Confluent Cloud with a ready workshop environment (rehearsals
     /// and tests); its ids and keys go to an env file to source.

@@ -1,10 +1,14 @@
 //! The resource ledger: every module Terraform applied, with its resources (address, id),
-//! owner, times and outputs, so `status` can list what exists and `teardown` can destroy it.
+//! owner, times and outputs, and every resource a step created through the Confluent API
+//! (connectors, Flink statements and connections, see [`api`]), so `status` can list what exists
+//! and `teardown` can remove it.
 //!
 //! One ledger per data folder (`<data>/terraform/ledger.json`), not per run: resources outlive
 //! the run that created them, and a new run reuses the same module workspaces. It holds no
 //! secret values: sensitive outputs are recorded by the secret's name, and variables that use
 //! secrets by their template, re-rendered when needed.
+
+mod api;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -12,6 +16,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+pub use api::{ApiKind, ApiResource, ApiResourceEntry, ApiScopeIds};
 
 /// The ledger's file name inside the terraform folder of the data dir.
 pub const LEDGER_FILE: &str = "ledger.json";
@@ -41,6 +47,10 @@ pub enum LedgerError {
 pub struct Ledger {
     /// In the order the modules were first applied (teardown goes backwards).
     pub modules: Vec<ModuleEntry>,
+    /// What steps created through the Confluent API, in the order first recorded. Absent in
+    /// ledgers written before it existed.
+    #[serde(default)]
+    pub api_resources: Vec<ApiResourceEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +163,11 @@ impl Ledger {
 
     pub fn resource_count(&self) -> usize {
         self.modules.iter().map(|m| m.resources.len()).sum()
+    }
+
+    /// Nothing recorded: no module, no API resource.
+    pub fn is_empty(&self) -> bool {
+        self.modules.is_empty() && self.api_resources.is_empty()
     }
 
     pub fn record_apply(&mut self, applied: AppliedModule) {

@@ -151,7 +151,7 @@ impl Workspace {
     pub fn services(&self) -> Result<Services, WorkspaceError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let terraform = self.terraform(Arc::clone(&clock));
-        let confluent = self.confluent();
+        let confluent = self.confluent(Arc::clone(&clock));
         let sql = Arc::new(SqlRunner::new(
             Arc::new(NativeSql),
             self.course.databases.clone(),
@@ -179,9 +179,10 @@ impl Workspace {
         })
     }
 
-    /// Confluent steps and checks through the real client, pointed where the settings say;
-    /// `None` when no HTTPS client can be built (those steps and checks then say so).
-    fn confluent(&self) -> Option<Arc<ConfluentRunner>> {
+    /// Confluent steps and checks through the real client, pointed where the settings say,
+    /// recording what steps create in the resource ledger; `None` when no HTTPS client can be
+    /// built (those steps and checks then say so).
+    pub fn confluent(&self, clock: Arc<dyn Clock>) -> Option<Arc<ConfluentRunner>> {
         let endpoints = self.confluent_endpoints();
         let api: Arc<dyn ConfluentApi> = match ConfluentClient::new() {
             Ok(client) => Arc::new(client),
@@ -197,7 +198,11 @@ impl Workspace {
                 endpoints,
                 self.redactor.clone(),
             )
-            .with_secrets(self.values.secrets().clone()),
+            .with_secrets(self.values.secrets().clone())
+            .with_ledger(
+                crate::ledger::file_in(&self.settings.dirs.terraform()),
+                clock,
+            ),
         ))
     }
 

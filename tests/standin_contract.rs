@@ -292,6 +292,8 @@ async fn everything_the_client_sends_and_the_stand_in_answers_holds_to_the_specs
     c.pause_connector(s, "pg").await.unwrap();
     c.resume_connector(s, "pg").await.unwrap();
     let _ = c.connector_status(s, "ghost").await.unwrap_err();
+    c.delete_connector(s, "broken").await.unwrap();
+    assert!(c.delete_connector(s, "broken").await.unwrap_err().is_gone());
 
     // Kafka REST and Schema Registry.
     c.topics(s).await.unwrap();
@@ -385,6 +387,14 @@ async fn everything_the_client_sends_and_the_stand_in_answers_holds_to_the_specs
     };
     c.create_flink_connection(s, &conn).await.unwrap();
     c.flink_connection(s, "openai").await.unwrap();
+    c.delete_flink_connection(s, "openai").await.unwrap();
+    assert_eq!(c.flink_connection(s, "openai").await.unwrap(), None);
+    assert!(
+        c.delete_flink_connection(s, "openai")
+            .await
+            .unwrap_err()
+            .is_gone()
+    );
 
     // Metrics.
     c.topic_metric(s, "io.confluent.kafka.server/received_records", 10)

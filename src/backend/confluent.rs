@@ -292,6 +292,14 @@ pub trait ConfluentApi: Send + Sync {
         config: &'a BTreeMap<String, String>,
     ) -> BoxFuture<'a, Result<(), ApiError>>;
 
+    /// Delete a managed connector; a connector that is not there fails with a gone error
+    /// ([`ApiError::is_gone`]).
+    fn delete_connector<'a>(
+        &'a self,
+        scope: &'a Scope,
+        connector: &'a str,
+    ) -> BoxFuture<'a, Result<(), ApiError>>;
+
     fn pause_connector<'a>(
         &'a self,
         scope: &'a Scope,
@@ -390,6 +398,13 @@ pub trait ConfluentApi: Send + Sync {
         scope: &'a Scope,
         connection: &'a NewFlinkConnection,
     ) -> BoxFuture<'a, Result<FlinkConnection, ApiError>>;
+
+    /// Delete a Flink connection; one that is not there fails with a gone error.
+    fn delete_flink_connection<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ApiError>>;
 
     /// Define the tag (if missing) and bind it to the target. Idempotent.
     fn tag<'a>(

@@ -1,4 +1,5 @@
-//! `cdc-workshop status`: progress per lesson and step of the current run.
+//! `cdc-workshop status`: progress per lesson and step of the current run, and the resource
+//! ledger (Terraform modules and what steps created through the Confluent API).
 
 use serde_json::json;
 
@@ -20,7 +21,7 @@ pub fn run(
     let ws = Workspace::open(overrides, env)?;
     let ledger = Ledger::load(&ledger_path(&ws))?;
     let Some(opened) = ws.open_current()? else {
-        if ledger.modules.is_empty() {
+        if ledger.is_empty() {
             return Err(WorkspaceError::NoRun.into());
         }
         match args.format {
@@ -169,17 +170,26 @@ pub fn ledger_path(ws: &Workspace) -> std::path::PathBuf {
     crate::ledger::file_in(&ws.settings.dirs.terraform())
 }
 
-/// The "Provisioned resources" part: what Terraform created and is still recorded.
+/// The "Provisioned resources" part: what Terraform and the steps' API calls created and is
+/// still recorded.
 pub fn render_ledger(ledger: &Ledger) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    if ledger.modules.is_empty() {
+    if ledger.is_empty() {
         out.push_str("Provisioned resources: none recorded.\n");
         return out;
     }
+    let api = if ledger.api_resources.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} created through the Confluent API",
+            ledger.api_resources.len()
+        )
+    };
     let _ = writeln!(
         out,
-        "Provisioned resources: {} module(s), {} resource(s) — `cdc-workshop teardown` destroys them",
+        "Provisioned resources: {} module(s), {} resource(s){api} — `cdc-workshop teardown` removes them",
         ledger.modules.len(),
         ledger.resource_count()
     );
@@ -205,6 +215,26 @@ pub fn render_ledger(ledger: &Ledger) -> String {
         for r in &m.resources {
             let _ = writeln!(out, "    {}  {}", r.addr, r.id.as_deref().unwrap_or("-"));
         }
+    }
+    if !ledger.api_resources.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Created through the Confluent API (teardown deletes these first):"
+        );
+    }
+    for r in &ledger.api_resources {
+        let _ = writeln!(
+            out,
+            "    {} {} (step {} of {}) · {} · by {} · created {} · updated {}",
+            r.kind.label(),
+            r.name,
+            r.step,
+            r.lesson,
+            r.ids.describe(),
+            r.owner,
+            utc(r.created_ms),
+            utc(r.updated_ms)
+        );
     }
     out
 }

@@ -1,6 +1,10 @@
-//! `cdc-workshop teardown [--yes]`: destroy every module in the ledger, newest first (a later
-//! module may use an earlier one's outputs), retry a failed destroy once, prove each state is
-//! empty, and end with what could not be destroyed and why.
+//! `cdc-workshop teardown [--yes]`: first delete what steps created through the Confluent API
+//! (connectors, Flink statements and connections live inside the environment, whose destroy
+//! fails while they exist; see [`api`]), then destroy every module in the ledger, newest first
+//! (a later module may use an earlier one's outputs). Each failure is retried once; each state
+//! must be empty afterwards; the end lists what could not be removed and why.
+
+mod api;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Write};
@@ -11,9 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::backend::terraform::event::to_event;
 use crate::config::{EnvLookup, Overrides};
-use crate::ledger::{Ledger, ModuleEntry, VarEntry};
+use crate::ledger::{ApiResourceEntry, Ledger, ModuleEntry, VarEntry};
 use crate::lesson::template::Template;
 use crate::lesson::{StepKind, TerraformAction, TerraformStep};
+use crate::runner::confluent::Removed;
 use crate::runner::outcome::{LogStream, StepOutcome};
 use crate::runner::terraform::TerraformRunner;
 use crate::runner::{LogSink, PROGRESS_CHANNEL_LEN, StepRun};
@@ -27,10 +32,10 @@ use super::{CliError, Exit, TeardownArgs};
 pub fn run(overrides: &Overrides, env: EnvLookup, args: &TeardownArgs) -> Result<Exit, CliError> {
     let (ws, _log) = Workspace::open_logged(overrides, env)?;
     let ledger = Ledger::load(&ledger_path(&ws))?;
-    if ledger.modules.is_empty() {
+    if ledger.is_empty() {
         say(
             args.format,
-            "Nothing to tear down: no provisioned module is recorded.",
+            "Nothing to tear down: no provisioned module or API resource is recorded.",
         );
         return Ok(Exit::Success);
     }
@@ -54,7 +59,10 @@ fn confirm(ledger: &Ledger) -> Result<bool, CliError> {
             "teardown destroys cloud resources: pass --yes to destroy without asking".into(),
         ));
     }
-    eprintln!("This destroys, newest first:");
+    eprintln!("This removes, newest first:");
+    for r in ledger.api_teardown_order() {
+        eprintln!("  {} (step {})", api::describe(&r), r.step);
+    }
     for m in ledger.modules.iter().rev() {
         eprintln!(
             "  {} ({} resource(s), step {})",
@@ -89,11 +97,14 @@ async fn destroy_all(ws: &Workspace, ledger: Ledger, format: Format) -> Result<E
         .iter()
         .map(|m| (m.step.clone(), m.outputs.clone()))
         .collect();
+    let api::Removals {
+        removed,
+        mut failed,
+    } = api::remove_all(ws, &runner, &ledger, format, &cancel).await;
     let mut destroyed = Vec::new();
-    let mut failed: Vec<(String, String)> = Vec::new();
     for entry in ledger.modules.iter().rev() {
         if cancel.is_cancelled() {
-            failed.push((entry.module.clone(), "not attempted: interrupted".into()));
+            failed.push(Failure::module(entry, "not attempted: interrupted"));
             continue;
         }
         let mut outcome = destroy(ws, &runner, entry, &outputs, format, cancel.clone()).await;
@@ -117,11 +128,11 @@ async fn destroy_all(ws: &Workspace, ledger: Ledger, format: Format) -> Result<E
                 );
                 destroyed.push(entry.module.clone());
             }
-            StepOutcome::Failed { message, .. } => failed.push((entry.module.clone(), message)),
-            StepOutcome::Interrupted { reason } => failed.push((entry.module.clone(), reason)),
+            StepOutcome::Failed { message, .. } => failed.push(Failure::module(entry, &message)),
+            StepOutcome::Interrupted { reason } => failed.push(Failure::module(entry, &reason)),
         }
     }
-    summary(format, &destroyed, &failed);
+    summary(format, &removed, &destroyed, &failed);
     Ok(if cancel.is_cancelled() {
         Exit::Interrupted
     } else if failed.is_empty() {
@@ -222,24 +233,69 @@ async fn destroy(
     outcome
 }
 
-fn summary(format: Format, destroyed: &[String], failed: &[(String, String)]) {
+/// What teardown removes: a Terraform module, or a resource a step created through the API.
+enum Item {
+    Module(String),
+    Api(ApiResourceEntry),
+}
+
+/// Something that could not be removed, and why.
+struct Failure {
+    item: Item,
+    reason: String,
+}
+
+impl Failure {
+    fn module(entry: &ModuleEntry, reason: &str) -> Self {
+        Self {
+            item: Item::Module(entry.module.clone()),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn to_json(&self) -> serde_json::Value {
+        match &self.item {
+            Item::Module(m) => json!({"module": m, "reason": self.reason}),
+            Item::Api(r) => json!({"kind": r.kind.name(), "name": r.name, "reason": self.reason}),
+        }
+    }
+}
+
+fn summary(
+    format: Format,
+    removed: &[(ApiResourceEntry, Removed)],
+    destroyed: &[String],
+    failed: &[Failure],
+) {
     match format {
         Format::Json => json_line(&json!({
             "type": "teardown_finished",
+            "deleted": removed
+                .iter()
+                .map(|(r, how)| json!({"kind": r.kind.name(), "name": r.name, "result": how.name()}))
+                .collect::<Vec<_>>(),
             "destroyed": destroyed,
-            "failed": failed.iter().map(|(m, why)| json!({"module": m, "reason": why})).collect::<Vec<_>>(),
+            "failed": failed.iter().map(Failure::to_json).collect::<Vec<_>>(),
         })),
         Format::Text => {
             println!();
+            if !removed.is_empty() {
+                let names: Vec<String> = removed.iter().map(|(r, _)| api::describe(r)).collect();
+                println!("✓ deleted: {}", names.join(", "));
+            }
             if !destroyed.is_empty() {
                 println!("✓ destroyed: {}", destroyed.join(", "));
             }
             if failed.is_empty() {
-                println!("Nothing is left: every recorded module was destroyed.");
+                println!("Nothing is left: every recorded module and API resource was removed.");
             } else {
                 println!("✗ could not destroy:");
-                for (module, why) in failed {
-                    println!("  {module}: {why}");
+                for f in failed {
+                    let what = match &f.item {
+                        Item::Module(m) => m.clone(),
+                        Item::Api(r) => api::describe(r),
+                    };
+                    println!("  {what}: {}", f.reason);
                 }
                 println!(
                     "They stay in the ledger; fix the cause and run `cdc-workshop teardown` again."

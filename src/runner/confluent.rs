@@ -5,27 +5,36 @@
 //! Every call renders the course's `[confluent]` table into a [`Scope`] first, so ids created by
 //! earlier steps flow in; URLs configured in the settings win over the table (that is how tests
 //! and rehearsals point the guide at a stand-in).
+//!
+//! With a ledger ([`ConfluentRunner::with_ledger`]) every connector, Flink statement and Flink
+//! connection a step creates is recorded there, and [`ConfluentRunner::remove_recorded`]
+//! deletes one again for teardown.
 
 mod actions;
 mod checks;
+mod cleanup;
 mod flink;
 mod scope;
 mod topics;
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::clock::Clock;
 use super::dispatch::WithSecrets;
-use super::outcome::{Observation, StepOutcome};
+use super::outcome::{LogStream, Observation, StepOutcome};
 use super::{LogSink, ProbeContext, StepRun, Values};
 use crate::backend::confluent::{ApiError, ApiErrorKind, ConfluentApi};
+use crate::ledger::{self, ApiKind, ApiResource, ApiResourceEntry};
 use crate::lesson::{CheckKind, ConfluentContext, ConfluentStep, FlinkSqlStep};
 use crate::redact::Redactor;
 use crate::values::Secrets;
 
+pub use cleanup::{GONE_WAIT_POLLS, Removed};
 pub use flink::{edited_statement_path, statement_name};
 pub use scope::{ConfluentEndpoints, ResolvedScope, resolve};
 
@@ -41,6 +50,23 @@ pub struct ConfluentRunner {
     failing_since: Mutex<HashMap<String, Instant>>,
     /// The live secret store: checks read keys stored after their snapshot was taken.
     secrets: Option<Secrets>,
+    /// Where created resources are recorded.
+    ledger: Option<LedgerTarget>,
+}
+
+/// The resource ledger file and the clock that stamps its entries.
+struct LedgerTarget {
+    path: PathBuf,
+    clock: Arc<dyn Clock>,
+}
+
+/// What a step did to a resource the ledger keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LedgerChange {
+    /// It exists now (created, or found from an earlier run).
+    Exists(ApiKind, String),
+    /// The step deleted it.
+    Gone(ApiKind, String),
 }
 
 impl ConfluentRunner {
@@ -57,6 +83,15 @@ impl ConfluentRunner {
             redactor,
             failing_since: Mutex::new(HashMap::new()),
             secrets: None,
+            ledger: None,
+        }
+    }
+
+    /// Record what steps create in the resource ledger at `path` (`<data>/terraform/ledger.json`).
+    pub fn with_ledger(self, path: PathBuf, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            ledger: Some(LedgerTarget { path, clock }),
+            ..self
         }
     }
 
@@ -132,7 +167,19 @@ impl ConfluentRunner {
         cancel: CancellationToken,
     ) -> StepOutcome {
         let resolved = self.scope(self.values(&run.values).as_ref());
-        flink::execute(self.api.as_ref(), &resolved, run, step, log, cancel).await
+        let mut exists = None;
+        let outcome = flink::execute(
+            self.api.as_ref(),
+            &resolved,
+            run,
+            step,
+            log,
+            cancel,
+            &mut exists,
+        )
+        .await;
+        let change = exists.map(|name| LedgerChange::Exists(ApiKind::FlinkStatement, name));
+        self.record(run, &resolved, change, outcome, log)
     }
 
     pub async fn execute_action(
@@ -142,7 +189,93 @@ impl ConfluentRunner {
         log: &LogSink,
     ) -> StepOutcome {
         let resolved = self.scope(self.values(&run.values).as_ref());
-        actions::execute(self.api.as_ref(), &resolved, run, step, log).await
+        let (outcome, change) =
+            actions::execute(self.api.as_ref(), &resolved, run, step, log).await;
+        self.record(run, &resolved, change, outcome, log)
+    }
+
+    /// Tell the ledger what the step did. A resource that exists but cannot be recorded fails
+    /// a successful step: teardown would not know to delete it, and Retry records it.
+    fn record(
+        &self,
+        run: &StepRun,
+        resolved: &ResolvedScope,
+        change: Option<LedgerChange>,
+        outcome: StepOutcome,
+        log: &LogSink,
+    ) -> StepOutcome {
+        let (Some(target), Some(change)) = (&self.ledger, change) else {
+            return outcome;
+        };
+        let scope = &resolved.scope;
+        let (what, written) = match change {
+            LedgerChange::Exists(kind, name) => {
+                let what = format!("{} {name}", kind.label());
+                let resource = ApiResource {
+                    kind,
+                    ids: cleanup::ids_of(kind, scope),
+                    name,
+                    lesson: run.lesson.clone(),
+                    step: run.step.clone(),
+                    at_ms: target.clock.wall_ms(),
+                    owner: ledger::owner(),
+                };
+                (
+                    what,
+                    ledger::update(&target.path, |l| l.record_api(resource)),
+                )
+            }
+            LedgerChange::Gone(kind, name) => {
+                let ids = cleanup::ids_of(kind, scope);
+                let what = format!("{} {name}", kind.label());
+                (
+                    what,
+                    ledger::update(&target.path, |l| l.forget_api(kind, &name, &ids)),
+                )
+            }
+        };
+        let Err(e) = written else {
+            return outcome;
+        };
+        let problem = format!("{what} could not be recorded in the resource ledger: {e}");
+        match outcome {
+            StepOutcome::Succeeded { .. } => StepOutcome::Failed {
+                message: format!(
+                    "{problem}; `cdc-workshop teardown` would not know to delete it: fix the cause and press Retry"
+                ),
+                exit_code: None,
+            },
+            other => {
+                log.send(LogStream::Guide, &problem);
+                other
+            }
+        }
+    }
+
+    /// Delete one resource the ledger recorded, where it was created, and forget it in the
+    /// ledger. `values` renders the `[confluent]` table for the URLs and keys (secrets from the
+    /// store, never from the ledger). The error is fit for the participant.
+    pub async fn remove_recorded(
+        &self,
+        entry: &ApiResourceEntry,
+        values: &Values,
+        cancel: &CancellationToken,
+    ) -> Result<Removed, String> {
+        let resolved = self.scope(self.values(values).as_ref());
+        let removed = cleanup::remove(self.api.as_ref(), &resolved, entry, cancel).await?;
+        if let Some(target) = &self.ledger {
+            ledger::update(&target.path, |l| {
+                l.forget_api(entry.kind, &entry.name, &entry.ids);
+            })
+            .map_err(|e| {
+                format!(
+                    "{} {} is gone, but the resource ledger could not forget it: {e}",
+                    entry.kind.label(),
+                    entry.name
+                )
+            })?;
+        }
+        Ok(removed)
     }
 }
 

@@ -551,7 +551,7 @@ pub(super) fn handle(
         {
             Some(i) if method == "DELETE" => {
                 w.connections.remove(i);
-                Resp::empty(204)
+                Resp::empty(200)
             }
             Some(i) => Resp::json(200, &connection_json(ctx, w, &w.connections[i])),
             None => error(

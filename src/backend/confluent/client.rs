@@ -745,6 +745,21 @@ impl ConfluentApi for ConfluentClient {
         .boxed()
     }
 
+    fn delete_connector<'a>(
+        &'a self,
+        scope: &'a Scope,
+        connector: &'a str,
+    ) -> BoxFuture<'a, Result<(), ApiError>> {
+        async move {
+            let u = self.connect_url(scope, &["connectors", &seg(connector)], &[])?;
+            self.http
+                .send(scope, &Call::with(Method::DELETE, u, KeyKind::Cloud, None))
+                .await
+                .map(|_| ())
+        }
+        .boxed()
+    }
+
     fn pause_connector<'a>(
         &'a self,
         scope: &'a Scope,
@@ -1076,6 +1091,21 @@ impl ConfluentApi for ConfluentClient {
                 endpoint: c.spec.endpoint.unwrap_or_default(),
                 phase: c.status.and_then(|s| s.phase),
             })
+        }
+        .boxed()
+    }
+
+    fn delete_flink_connection<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), ApiError>> {
+        async move {
+            let u = self.flink_url(scope, &["connections", &seg(name)], &[])?;
+            self.http
+                .send(scope, &Call::with(Method::DELETE, u, KeyKind::Flink, None))
+                .await
+                .map(|_| ())
         }
         .boxed()
     }

@@ -1,9 +1,11 @@
 //! The `confluent` step: one named API action, shown before it runs, idempotent on re-run.
+//! What it created (or deleted) is handed back for the resource ledger.
 
 use std::collections::BTreeMap;
 
-use super::{ResolvedScope, explain};
+use super::{LedgerChange, ResolvedScope, explain};
 use crate::backend::confluent::{ConfluentApi, NewFlinkConnection, TagTarget};
+use crate::ledger::ApiKind;
 use crate::lesson::template::Template;
 use crate::lesson::{ConfluentAction, ConfluentStep, TagTargetSpec};
 use crate::runner::outcome::{LogStream, StepOutcome};
@@ -22,7 +24,7 @@ pub(super) async fn execute(
     run: &StepRun,
     step: &ConfluentStep,
     log: &LogSink,
-) -> StepOutcome {
+) -> (StepOutcome, Option<LedgerChange>) {
     let values = run.values.as_ref();
     for line in step.action.display(values).lines() {
         log.send(LogStream::Guide, line);
@@ -32,16 +34,17 @@ pub(super) async fn execute(
             .map_err(|e| format!("{}: {e}", t.display(values)))
     };
     let scope = &resolved.scope;
-    let result: Result<String, String> = async {
+    let result: Result<(String, Option<LedgerChange>), String> = async {
         match &step.action {
             ConfluentAction::CreateConnector { connector, config } => {
                 let name = render(connector)?;
                 match api.connector_status(scope, &name).await {
                     Ok(status) => {
-                        return Ok(format!(
+                        let message = format!(
                             "connector {name} already exists ({}); kept as it is",
                             status.state
-                        ));
+                        );
+                        return Ok((message, Some(LedgerChange::Exists(ApiKind::Connector, name))));
                     }
                     Err(e) if e.is_gone() => {}
                     Err(e) => return Err(explain(&e, resolved)),
@@ -71,15 +74,18 @@ pub(super) async fn execute(
                 api.create_connector(scope, &name, &rendered)
                     .await
                     .map_err(|e| explain(&e, resolved))?;
-                Ok(format!("created connector {name}; it provisions for a while before it runs"))
+                let message =
+                    format!("created connector {name}; it provisions for a while before it runs");
+                Ok((message, Some(LedgerChange::Exists(ApiKind::Connector, name))))
             }
             ConfluentAction::PauseConnector { connector } => {
                 let name = render(connector)?;
                 api.pause_connector(scope, &name)
                     .await
                     .map_err(|e| explain(&e, resolved))?;
-                Ok(format!(
-                    "asked {name} to pause; Confluent applies it within a few seconds"
+                Ok((
+                    format!("asked {name} to pause; Confluent applies it within a few seconds"),
+                    None,
                 ))
             }
             ConfluentAction::ResumeConnector { connector } => {
@@ -87,8 +93,9 @@ pub(super) async fn execute(
                 api.resume_connector(scope, &name)
                     .await
                     .map_err(|e| explain(&e, resolved))?;
-                Ok(format!(
-                    "asked {name} to resume; Confluent applies it within a few seconds"
+                Ok((
+                    format!("asked {name} to resume; Confluent applies it within a few seconds"),
+                    None,
                 ))
             }
             ConfluentAction::CreateFlinkConnection {
@@ -103,10 +110,11 @@ pub(super) async fn execute(
                     .await
                     .map_err(|e| explain(&e, resolved))?
                 {
-                    return Ok(format!(
+                    let message = format!(
                         "connection {name} already exists ({} at {}); kept as it is",
                         found.connection_type, found.endpoint
-                    ));
+                    );
+                    return Ok((message, Some(LedgerChange::Exists(ApiKind::FlinkConnection, name))));
                 }
                 let connection = NewFlinkConnection {
                     name: name.clone(),
@@ -118,7 +126,8 @@ pub(super) async fn execute(
                 api.create_flink_connection(scope, &connection)
                     .await
                     .map_err(|e| explain(&e, resolved))?;
-                Ok(format!("created connection {name}"))
+                let message = format!("created connection {name}");
+                Ok((message, Some(LedgerChange::Exists(ApiKind::FlinkConnection, name))))
             }
             ConfluentAction::Tag { tag, target } => {
                 let target = match target {
@@ -132,33 +141,34 @@ pub(super) async fn execute(
                     TagTarget::Topic(t) => format!("topic {t}"),
                     TagTarget::Subject(s) => format!("subject {s}"),
                 };
-                Ok(format!(
-                    "tagged {what} with {tag} (the catalog shows it after a few seconds)"
+                Ok((
+                    format!("tagged {what} with {tag} (the catalog shows it after a few seconds)"),
+                    None,
                 ))
             }
             ConfluentAction::DeleteStatement { statement } => {
                 let name = render(statement)?;
-                match api.delete_statement(scope, &name).await {
-                    Ok(()) => Ok(format!("deleted statement {name}")),
-                    Err(e) if e.is_gone() => Ok(format!("statement {name} was already gone")),
-                    Err(e) => Err(explain(&e, resolved)),
-                }
+                let message = match api.delete_statement(scope, &name).await {
+                    Ok(()) => format!("deleted statement {name}"),
+                    Err(e) if e.is_gone() => format!("statement {name} was already gone"),
+                    Err(e) => return Err(explain(&e, resolved)),
+                };
+                Ok((message, Some(LedgerChange::Gone(ApiKind::FlinkStatement, name))))
             }
         }
     }
     .await;
     match result {
-        Ok(done) => {
+        Ok((done, change)) => {
             log.send(LogStream::Stdout, &done);
             if let Some(extra) = run.outputs.first() {
-                return failed(format!(
-                    "step declares output `{extra}`, but a confluent step provides none"
-                ));
+                let message =
+                    format!("step declares output `{extra}`, but a confluent step provides none");
+                return (failed(message), change);
             }
-            StepOutcome::Succeeded {
-                outputs: BTreeMap::new(),
-            }
+            let outputs = BTreeMap::new();
+            (StepOutcome::Succeeded { outputs }, change)
         }
-        Err(message) => failed(message),
+        Err(message) => (failed(message), None),
     }
 }

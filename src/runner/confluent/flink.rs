@@ -115,6 +115,9 @@ enum Followed {
     Error(String),
 }
 
+/// Runs the step. `exists` is set to the statement's name once a statement was submitted or
+/// found, whatever happens next: a failed or still-pending statement lives in Confluent Cloud
+/// too, and the resource ledger must know it.
 pub(super) async fn execute(
     api: &dyn ConfluentApi,
     resolved: &ResolvedScope,
@@ -122,6 +125,7 @@ pub(super) async fn execute(
     step: &FlinkSqlStep,
     log: &LogSink,
     cancel: CancellationToken,
+    exists: &mut Option<String>,
 ) -> StepOutcome {
     let values = run.values.as_ref();
     let statement = match statement_template(run, step, log) {
@@ -202,6 +206,7 @@ pub(super) async fn execute(
             }
         }
     };
+    *exists = Some(statement.name.clone());
 
     let statement = match follow(api, resolved, statement, step.wait, log, &cancel).await {
         Followed::Done(s) => s,
