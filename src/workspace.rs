@@ -85,6 +85,27 @@ pub struct OpenedRun {
 }
 
 impl Workspace {
+    /// The executable and the folders this guide uses, for commands that call it again.
+    fn guide_env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        let mut env = Vec::new();
+        if let Ok(exe) = std::env::current_exe() {
+            env.push((crate::runner::process::GUIDE_EXE_ENV, exe.into_os_string()));
+        }
+        let folders = [
+            ("CDC_WORKSHOP_LESSONS", &self.settings.lessons),
+            ("CDC_WORKSHOP_ASSETS", &self.settings.assets),
+            ("CDC_WORKSHOP_CONFIG", &self.settings.config_file),
+        ];
+        for (name, path) in folders {
+            if let Some(path) = path {
+                // Commands run in the run's work folder, where a relative path means nothing.
+                let path = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                env.push((name, path.into_os_string()));
+            }
+        }
+        env
+    }
+
     pub fn lesson_source(settings: &Settings) -> LessonSource {
         match &settings.lessons {
             Some(dir) => LessonSource::Directory(dir.clone()),
@@ -158,7 +179,7 @@ impl Workspace {
             self.redactor.clone(),
         ));
         let mut executor = Dispatcher::new(
-            ProcessExecutor::new(),
+            ProcessExecutor::new().with_guide_env(self.guide_env()),
             Arc::clone(&terraform),
             self.values.secrets().clone(),
         )

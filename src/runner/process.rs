@@ -37,6 +37,8 @@ pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(10);
 
 /// The variable naming the file a step writes its `name=value` outputs into.
 pub const OUTPUT_ENV: &str = "CDC_WORKSHOP_OUTPUT";
+/// The guide's own executable, for commands that call it (the teardown lesson).
+pub const GUIDE_EXE_ENV: &str = "CDC_WORKSHOP_EXE";
 
 /// How long to keep reading output after the shell exited. A background process the script
 /// left running may hold the pipes open forever; we stop listening rather than wait for it.
@@ -137,6 +139,9 @@ impl ShellError {
 #[derive(Debug, Clone)]
 pub struct ProcessExecutor {
     grace_period: Duration,
+    /// What a command needs to call the guide itself (`"$CDC_WORKSHOP_EXE" teardown --yes`)
+    /// with the same course, assets and config: the executable and the folders in use.
+    guide_env: Vec<(&'static str, std::ffi::OsString)>,
 }
 
 impl Default for ProcessExecutor {
@@ -149,12 +154,21 @@ impl ProcessExecutor {
     pub fn new() -> Self {
         Self {
             grace_period: DEFAULT_GRACE_PERIOD,
+            guide_env: Vec::new(),
         }
     }
 
     /// Time between SIGINT and SIGKILL when a step is interrupted.
     pub fn with_grace_period(self, grace_period: Duration) -> Self {
-        Self { grace_period }
+        Self {
+            grace_period,
+            ..self
+        }
+    }
+
+    /// Environment every command gets so it can run the guide again (see `GUIDE_EXE_ENV`).
+    pub fn with_guide_env(self, guide_env: Vec<(&'static str, std::ffi::OsString)>) -> Self {
+        Self { guide_env, ..self }
     }
 
     pub fn grace_period(&self) -> Duration {
@@ -251,6 +265,7 @@ impl ProcessExecutor {
             .arg("-c")
             .arg(&prepared.command)
             .current_dir(&prepared.cwd)
+            .envs(self.guide_env.iter().map(|(k, v)| (*k, v)))
             .envs(prepared.env)
             .env(OUTPUT_ENV, output_file.path())
             .stdin(Stdio::null())
