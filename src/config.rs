@@ -208,6 +208,8 @@ pub struct Settings {
     pub assets: Option<PathBuf>,
     /// The terraform binary to use instead of the one on PATH.
     pub terraform: Option<PathBuf>,
+    /// The test seam: replay recorded module outputs instead of running Terraform.
+    pub terraform_replay: Option<PathBuf>,
     pub log_level: String,
     /// Emit OSC 8 hyperlinks for links in lessons.
     pub hyperlinks: bool,
@@ -280,6 +282,7 @@ impl Settings {
             terraform: env("CDC_WORKSHOP_TERRAFORM")
                 .map(PathBuf::from)
                 .or(file.terraform),
+            terraform_replay: env(crate::runner::terraform::replay::REPLAY_ENV).map(PathBuf::from),
             log_level: flags
                 .log_level
                 .clone()

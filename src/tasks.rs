@@ -416,7 +416,7 @@ pub async fn probe_once(prober: &dyn Prober, ctx: &ProbeContext, spec: &CheckSpe
         Verdict::Fail => spec.messages.fail.clone(),
         Verdict::Pending => spec.messages.pending.clone(),
     }
-    .map(|m| m.replace("{{ observed }}", &o.observed))
+    .map(|m| crate::runner::check::fill_message(&m, &o.observed, ctx.values.as_ref()))
     .unwrap_or_else(|| o.observed.clone());
     CheckReport {
         verdict: o.verdict,

@@ -159,14 +159,22 @@ impl Workspace {
 
     /// The runner of terraform steps over this workspace's modules and data dir.
     pub fn terraform(&self, clock: Arc<dyn Clock>) -> Arc<TerraformRunner> {
-        Arc::new(TerraformRunner::new(
-            self.settings.dirs.terraform(),
-            self.assets.clone(),
-            self.settings.terraform.clone(),
-            self.values.secrets().clone(),
-            self.redactor.clone(),
-            clock,
-        ))
+        Arc::new(
+            TerraformRunner::new(
+                self.settings.dirs.terraform(),
+                self.assets.clone(),
+                self.settings.terraform.clone(),
+                self.values.secrets().clone(),
+                self.redactor.clone(),
+                clock,
+            )
+            .with_replay(
+                self.settings
+                    .terraform_replay
+                    .clone()
+                    .map(crate::runner::terraform::replay::Replay::new),
+            ),
+        )
     }
 
     pub fn services(&self) -> Result<Services, WorkspaceError> {

@@ -13,6 +13,7 @@ use super::clock::Clock;
 use super::human::short_duration;
 use super::outcome::{CheckAttempt, CheckReport, Observation, Verdict};
 use super::{ProbeContext, Prober};
+use crate::lesson::template::{Template, TemplateContext};
 use crate::lesson::{CheckSpec, Messages};
 
 /// Runs checks with one prober, clock and source of jitter.
@@ -171,7 +172,9 @@ fn satisfied_message(messages: &Messages, obs: &Observation, ctx: &ProbeContext)
             format!("Passed: {}", obs.observed),
         )
     };
-    let text = custom.map_or(default, |t| fill_observed(t, &obs.observed));
+    let text = custom.map_or(default, |t| {
+        fill_message(t, &obs.observed, ctx.values.as_ref())
+    });
     ctx.redactor.redact(&text)
 }
 
@@ -183,7 +186,7 @@ fn waiting_message(
     ctx: &ProbeContext,
 ) -> String {
     let text = match &messages.pending {
-        Some(t) => fill_observed(t, &obs.observed),
+        Some(t) => fill_message(t, &obs.observed, ctx.values.as_ref()),
         None => {
             // Pending is "not there yet"; an interim Fail is "wrong right now, maybe being fixed".
             let lead = if obs.verdict == Verdict::Pending {
@@ -209,7 +212,7 @@ fn failed_message(
     ctx: &ProbeContext,
 ) -> String {
     let text = match &messages.fail {
-        Some(t) => fill_observed(t, &obs.observed),
+        Some(t) => fill_message(t, &obs.observed, ctx.values.as_ref()),
         None => format!(
             "Failed after {} ({attempts} attempt(s)); last seen: {}",
             short_duration(waited),
@@ -217,6 +220,20 @@ fn failed_message(
         ),
     };
     ctx.redactor.redact(&text)
+}
+
+/// An author's message as the participant reads it: `{{ observed }}` becomes the observation,
+/// and the text around it shows outputs and variables like prose does (secrets masked).
+pub fn fill_message(template: &str, observed: &str, values: &dyn TemplateContext) -> String {
+    let shown =
+        |text: &str| Template::parse(text).map_or_else(|_| text.to_string(), |t| t.display(values));
+    // Split on the placeholder first: the observation itself is never read as a template.
+    const MARK: &str = "\u{0}observed\u{0}";
+    fill_observed(template, MARK)
+        .split(MARK)
+        .map(shown)
+        .collect::<Vec<_>>()
+        .join(observed)
 }
 
 /// Replaces every `{{ observed }}` (any inner spacing) with `observed`; other text stays as is.
@@ -243,6 +260,30 @@ pub fn fill_observed(template: &str, observed: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_message_shows_outputs_and_the_observation_but_never_reads_the_observation_as_a_template() {
+        struct Ctx;
+        impl TemplateContext for Ctx {
+            fn output(&self, step: &str, name: &str) -> Option<String> {
+                (step == "ccloud" && name == "cluster_name").then(|| "cc-1a2b".to_string())
+            }
+            fn var(&self, _: &str) -> Option<String> {
+                None
+            }
+            fn secret(&self, _: &str) -> Option<String> {
+                Some("hunter2".into())
+            }
+        }
+        assert_eq!(
+            fill_message(
+                "Cluster {{ outputs.ccloud.cluster_name }} is {{ observed }} ({{ secrets.k }})",
+                "ready {{ outputs.ccloud.cluster_name }}",
+                &Ctx
+            ),
+            "Cluster cc-1a2b is ready {{ outputs.ccloud.cluster_name }} (••••)"
+        );
+    }
     use super::*;
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod failure;
 mod outputs;
+pub mod replay;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -78,6 +79,8 @@ pub enum TerraformStepError {
     SensitiveOutput { module: String, name: String },
     #[error("the applied resources could not be recorded in the ledger: {0}")]
     Ledger(#[from] LedgerError),
+    #[error("{0}")]
+    Replay(String),
 }
 
 /// Runs terraform steps and reads module outputs for checks.
@@ -93,6 +96,8 @@ pub struct TerraformRunner {
     /// Found and version-checked once; a failure is not cached, so installing Terraform and
     /// pressing Retry works without restarting the guide.
     cli: tokio::sync::Mutex<Option<TerraformCli>>,
+    /// The test seam: recorded outputs instead of Terraform (see [`replay`]).
+    replay: Option<replay::Replay>,
 }
 
 /// Variables for Terraform, and what the ledger keeps of them (templates instead of secrets).
@@ -123,7 +128,13 @@ impl TerraformRunner {
             clock,
             grace: None,
             cli: tokio::sync::Mutex::new(None),
+            replay: None,
         }
+    }
+
+    /// Replay recorded outputs instead of running Terraform (the test seam, [`replay`]).
+    pub fn with_replay(self, replay: Option<replay::Replay>) -> Self {
+        Self { replay, ..self }
     }
 
     /// SIGINT-to-SIGKILL grace for interrupted runs (Terraform's default is generous).
@@ -190,6 +201,9 @@ impl TerraformRunner {
         parent: CancellationToken,
     ) -> Result<StepOutcome, TerraformStepError> {
         let module = step.module.as_str();
+        if let Some(replay) = &self.replay {
+            return self.replayed(replay, run, step, log);
+        }
         let cli = self.cli().await?;
         let dir = self.workspace(module);
         let files = self.assets.module_files(module)?;
@@ -338,6 +352,77 @@ impl TerraformRunner {
         }
     }
 
+    /// The test seam's stand-in for a run: everything but Terraform itself.
+    fn replayed(
+        &self,
+        replay: &replay::Replay,
+        run: &StepRun,
+        step: &TerraformStep,
+        log: &LogSink,
+    ) -> Result<StepOutcome, TerraformStepError> {
+        let module = step.module.as_str();
+        let (_, recorded_vars) = self.render_vars(run, step, log)?;
+        log.send(
+            LogStream::Guide,
+            &format!(
+                "test seam: replaying the recorded `terraform {}` of module `{module}` from {} (Terraform does not run)",
+                step.action.name(),
+                replay.dir().display()
+            ),
+        );
+        // The progress view reads Terraform's own summary; give it the replay's.
+        let operation = match step.action {
+            TerraformAction::Apply => "apply",
+            TerraformAction::Destroy => "destroy",
+            TerraformAction::Plan => "plan",
+        };
+        log.progress(crate::backend::terraform::ui::parse_line(&format!(
+            r#"{{"@level":"info","@message":"Replayed {operation} of module {module}.","type":"change_summary","changes":{{"add":0,"change":0,"import":0,"remove":0,"operation":"{operation}"}}}}"#
+        )));
+        match step.action {
+            TerraformAction::Plan => Ok(StepOutcome::Succeeded {
+                outputs: BTreeMap::new(),
+            }),
+            TerraformAction::Destroy => {
+                ledger::update(&self.ledger_path(), |l| l.record_destroyed(module))?;
+                Ok(StepOutcome::Succeeded {
+                    outputs: BTreeMap::new(),
+                })
+            }
+            TerraformAction::Apply => {
+                let all = replay.outputs(module).map_err(TerraformStepError::Replay)?;
+                let shown = outputs::collect(module, &run.outputs, step, &all, &self.secrets)?;
+                let applied = AppliedModule {
+                    module: module.to_string(),
+                    lesson: run.lesson.clone(),
+                    step: run.step.clone(),
+                    workspace: self.workspace(module),
+                    at_ms: self.clock.wall_ms(),
+                    owner: ledger::owner(),
+                    resources: Vec::new(),
+                    outputs: shown.clone(),
+                    secret_outputs: step.secret_outputs.clone(),
+                    vars: recorded_vars,
+                };
+                ledger::update(&self.ledger_path(), |l| l.record_apply(applied))?;
+                Ok(StepOutcome::Succeeded { outputs: shown })
+            }
+        }
+    }
+
+    /// All outputs of a module: from its state, or from the recording under the test seam.
+    async fn module_outputs(
+        &self,
+        module: &str,
+        workspace: &Path,
+    ) -> Result<BTreeMap<String, OutputValue>, String> {
+        if let Some(replay) = &self.replay {
+            return replay.outputs(module);
+        }
+        let cli = self.cli().await.map_err(|e| e.to_string())?;
+        cli.outputs(workspace).await.map_err(|e| e.to_string())
+    }
+
     /// Runs one command, logging each message as a line and reporting it as typed progress.
     async fn run(
         &self,
@@ -435,9 +520,6 @@ impl TerraformRunner {
         let Ok(ledger) = ledger::Ledger::load(&self.ledger_path()) else {
             return;
         };
-        let Ok(cli) = self.cli().await else {
-            return;
-        };
         for entry in &ledger.modules {
             let needed: Vec<(&String, &String)> = entry
                 .secret_outputs
@@ -447,7 +529,7 @@ impl TerraformRunner {
             if needed.is_empty() {
                 continue;
             }
-            match cli.outputs(&entry.workspace).await {
+            match self.module_outputs(&entry.module, &entry.workspace).await {
                 Ok(all) => {
                     for (output, secret) in needed {
                         if let Some(v) = all.get(output) {
@@ -457,7 +539,7 @@ impl TerraformRunner {
                 }
                 Err(e) => tracing::warn!(
                     module = %entry.module,
-                    error = %self.redactor.redact(&e.to_string()),
+                    error = %self.redactor.redact(&e),
                     "could not read saved outputs back from terraform state"
                 ),
             }
@@ -467,7 +549,7 @@ impl TerraformRunner {
     /// The `terraform_output` check: read one output from a module's state, no plan.
     pub async fn probe_output(&self, check: &TerraformOutputCheck) -> Observation {
         let dir = self.workspace(&check.module);
-        if !dir.join("terraform.tfstate").is_file() {
+        if self.replay.is_none() && !dir.join("terraform.tfstate").is_file() {
             return Observation::new(
                 Verdict::Fail,
                 format!(
@@ -476,13 +558,9 @@ impl TerraformRunner {
                 ),
             );
         }
-        let cli = match self.cli().await {
-            Ok(cli) => cli,
-            Err(e) => return Observation::new(Verdict::Fail, self.redactor.redact(&e.to_string())),
-        };
-        let all = match cli.outputs(&dir).await {
+        let all = match self.module_outputs(&check.module, &dir).await {
             Ok(all) => all,
-            Err(e) => return Observation::new(Verdict::Fail, self.redactor.redact(&e.to_string())),
+            Err(e) => return Observation::new(Verdict::Fail, self.redactor.redact(&e)),
         };
         observe_output(check, all.get(&check.output), &self.redactor)
     }

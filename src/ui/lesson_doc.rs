@@ -194,6 +194,37 @@ impl Builder<'_> {
     }
 
     /// A boxed card: title row, the command, and a status row.
+    /// One line of code in a card: wrapped to the card, its indentation kept on every row.
+    fn code_row(&mut self, lead: &str, line: &str, inner: usize, border: Style) {
+        let t = self.theme;
+        let body = line.trim_start();
+        let indent = lead.width() + (line.len() - body.len());
+        let piece = Piece {
+            text: body.to_string(),
+            style: t.code_block,
+            link: None,
+        };
+        let rows = wrap(&[piece], inner.saturating_sub(indent).max(8));
+        for (i, row) in rows.into_iter().enumerate() {
+            let pad = if i == 0 && !lead.is_empty() {
+                Piece {
+                    text: format!("{lead}{}", " ".repeat(indent - lead.width())),
+                    style: t.dim,
+                    link: None,
+                }
+            } else {
+                Piece {
+                    text: " ".repeat(indent),
+                    style: t.code_block,
+                    link: None,
+                }
+            };
+            let mut pieces = vec![pad];
+            pieces.extend(row);
+            self.card_row(pieces, border);
+        }
+    }
+
     fn step_card(&mut self, lesson: &Lesson, step: &Step, n: usize, total: usize) {
         self.blank();
         let p = self.session_step(&lesson.id, &step.id);
@@ -228,18 +259,8 @@ impl Builder<'_> {
         ]);
 
         let body: Vec<Piece> = match &step.kind {
-            StepKind::Shell(s) => vec![
-                Piece {
-                    text: "$ ".into(),
-                    style: t.dim,
-                    link: None,
-                },
-                Piece {
-                    text: s.command.display(self.values.as_ref()),
-                    style: t.code_block,
-                    link: None,
-                },
-            ],
+            // Commands keep their lines and indentation, like statements below.
+            StepKind::Shell(_) => Vec::new(),
             StepKind::Manual(m) => vec![Piece {
                 text: format!("☐ {}", m.confirm),
                 style: t.text,
@@ -256,16 +277,16 @@ impl Builder<'_> {
         for line in wrap(&body, inner) {
             self.card_row(line, border);
         }
+        if let StepKind::Shell(sh) = &step.kind {
+            let command = sh.command.display(self.values.as_ref());
+            for (i, line) in command.trim_end().lines().enumerate() {
+                let lead = if i == 0 { "$ " } else { "  " };
+                self.code_row(lead, line, inner, border);
+            }
+        }
         if let StepKind::FlinkSql(_) | StepKind::Confluent(_) | StepKind::Sql(_) = &step.kind {
             for sql_line in step.kind.display(self.values.as_ref()).lines() {
-                let piece = Piece {
-                    text: sql_line.to_string(),
-                    style: t.code_block,
-                    link: None,
-                };
-                for line in wrap(&[piece], inner) {
-                    self.card_row(line, border);
-                }
+                self.code_row("", sql_line, inner, border);
             }
         }
         if let StepKind::Terraform(tf) = &step.kind {
