@@ -150,30 +150,46 @@ async fn avro_files_appearing_under_the_prefix_take_the_check_from_pending_to_pa
         rig.probe("sinks", "objects").await,
         (
             Verdict::Pending,
-            format!("no `*.avro` object(s) under s3://{BUCKET}/topics/all_products/ yet, waiting for 2")
+            format!(
+                "no `*.avro` object(s) under s3://{BUCKET}/topics/all_products/ yet, waiting for 2"
+            )
         )
     );
 
     // Only .avro files under the prefix count; a file elsewhere and a JSON file do not.
-    account.put_object(BUCKET, "topics/all_products/year=2026/part-0.avro").await;
-    account.put_object(BUCKET, "topics/all_products/year=2026/part-0.json").await;
-    account.put_object(BUCKET, "topics/all_contacts/part-9.avro").await;
+    account
+        .put_object(BUCKET, "topics/all_products/year=2026/part-0.avro")
+        .await;
+    account
+        .put_object(BUCKET, "topics/all_products/year=2026/part-0.json")
+        .await;
+    account
+        .put_object(BUCKET, "topics/all_contacts/part-9.avro")
+        .await;
     let (verdict, seen) = rig.probe("sinks", "objects").await;
     assert_eq!(verdict, Verdict::Pending);
     assert!(seen.starts_with("1 `*.avro` object(s)"), "{seen}");
-    assert!(seen.ends_with("waiting for 2; newest: topics/all_products/year=2026/part-0.avro"), "{seen}");
+    assert!(
+        seen.ends_with("waiting for 2; newest: topics/all_products/year=2026/part-0.avro"),
+        "{seen}"
+    );
 
     // The check, run to its end, waits until the second file arrives.
     let late = Account::new(moto.scope());
     let writer = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(600)).await;
-        late.put_object(BUCKET, "topics/all_products/year=2026/part-1.avro").await;
+        late.put_object(BUCKET, "topics/all_products/year=2026/part-1.avro")
+            .await;
     });
     let (verdict, message, attempts) = rig.run(&rig.spec("sinks", "objects")).await;
     writer.await.unwrap();
     assert_eq!(verdict, Verdict::Pass, "{message}");
     assert_eq!(attempts.first(), Some(&Verdict::Pending), "{attempts:?}");
-    assert!(message.contains("2 `*.avro` object(s) under s3://cmcdc-workshop-1a2b/topics/all_products/"), "{message}");
+    assert!(
+        message
+            .contains("2 `*.avro` object(s) under s3://cmcdc-workshop-1a2b/topics/all_products/"),
+        "{message}"
+    );
     assert!(message.contains("part-1.avro"), "{message}");
 }
 
@@ -205,28 +221,54 @@ async fn a_listing_follows_continuation_tokens_past_one_page() {
 async fn a_refused_key_fails_with_what_to_do_and_the_right_one_passes() {
     // The first three requests create an IAM user, its policy and its key; from then on moto
     // checks every key and signature.
-    let Some(moto) = Moto::start_with_auth(3) else { return };
-    let (key, secret) = Account::new(moto.scope()).iam_user_with_key("workshop").await;
+    let Some(moto) = Moto::start_with_auth(3) else {
+        return;
+    };
+    let (key, secret) = Account::new(moto.scope())
+        .iam_user_with_key("workshop")
+        .await;
     let account = Account::new(moto.scope_with(&key, &secret));
     account.create_bucket(BUCKET).await;
-    account.put_object(BUCKET, "topics/all_products/a.avro").await;
-    account.put_object(BUCKET, "topics/all_products/b.avro").await;
+    account
+        .put_object(BUCKET, "topics/all_products/a.avro")
+        .await;
+    account
+        .put_object(BUCKET, "topics/all_products/b.avro")
+        .await;
 
     let (verdict, seen) = rig(&moto, &key, &secret).probe("sinks", "objects").await;
-    assert_eq!(verdict, Verdict::Pass, "our signature passes moto's check: {seen}");
+    assert_eq!(
+        verdict,
+        Verdict::Pass,
+        "our signature passes moto's check: {seen}"
+    );
 
     let wrong_secret = "wJalrXUtnFEMI-not-the-right-one";
-    let (verdict, seen) = rig(&moto, &key, wrong_secret).probe("sinks", "objects").await;
+    let (verdict, seen) = rig(&moto, &key, wrong_secret)
+        .probe("sinks", "objects")
+        .await;
     assert_eq!(verdict, Verdict::Fail);
-    assert!(seen.starts_with("AWS rejected the key (SignatureDoesNotMatch"), "{seen}");
-    assert!(seen.contains("check it with `cdc-workshop credentials list`"), "{seen}");
-    assert!(!seen.contains(wrong_secret) && !seen.contains(&secret), "{seen}");
+    assert!(
+        seen.starts_with("AWS rejected the key (SignatureDoesNotMatch"),
+        "{seen}"
+    );
+    assert!(
+        seen.contains("check it with `cdc-workshop credentials list`"),
+        "{seen}"
+    );
+    assert!(
+        !seen.contains(wrong_secret) && !seen.contains(&secret),
+        "{seen}"
+    );
 
     let (verdict, seen) = rig(&moto, "AKIAUNKNOWNKEY000000", &secret)
         .probe("sinks", "objects")
         .await;
     assert_eq!(verdict, Verdict::Fail);
-    assert!(seen.starts_with("AWS rejected the key (InvalidAccessKeyId"), "{seen}");
+    assert!(
+        seen.starts_with("AWS rejected the key (InvalidAccessKeyId"),
+        "{seen}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,7 +311,10 @@ async fn a_redshift_query_is_pending_while_it_runs_then_passes_or_fails_on_its_r
         .await;
     let (verdict, seen) = rig.probe("sinks", "rows").await;
     assert_eq!(verdict, Verdict::Pending);
-    assert!(seen.ends_with("first value Carsten, waiting for one matching ^[0-9]+$"), "{seen}");
+    assert!(
+        seen.ends_with("first value Carsten, waiting for one matching ^[0-9]+$"),
+        "{seen}"
+    );
 
     moto.seed_statement_results(json!([{"status": "FAILED",
         "error": "ERROR: relation \"all_contacts\" does not exist"}]))
@@ -291,7 +336,10 @@ async fn a_redshift_query_is_pending_while_it_runs_then_passes_or_fails_on_its_r
     spec.deadline = Duration::from_millis(1500);
     let (verdict, message, _) = rig.run(&spec).await;
     assert_eq!(verdict, Verdict::Fail);
-    assert!(message.contains(&format!("last seen: 1 row(s) from {at}, waiting for 2")), "{message}");
+    assert!(
+        message.contains(&format!("last seen: 1 row(s) from {at}, waiting for 2")),
+        "{message}"
+    );
 }
 
 fn ledger_with(path: &std::path::Path, module: &str) {
@@ -321,7 +369,9 @@ async fn no_leftovers_names_the_bucket_instance_cluster_and_module_until_they_ar
     let rig = rig(&moto, moto::ANY_KEY_ID, moto::ANY_SECRET);
     let account = Account::new(moto.scope());
     account.create_bucket(BUCKET).await;
-    account.put_object(BUCKET, "topics/all_products/a.avro").await;
+    account
+        .put_object(BUCKET, "topics/all_products/a.avro")
+        .await;
     let oracle = account.run_instance(INSTANCE).await;
     let someone_elses = account.run_instance("another-project").await;
     account.create_cluster(CLUSTER).await;
@@ -348,7 +398,9 @@ async fn no_leftovers_names_the_bucket_instance_cluster_and_module_until_they_ar
     );
     assert!(!obs.observed.contains(&someone_elses));
 
-    account.delete_object(BUCKET, "topics/all_products/a.avro").await;
+    account
+        .delete_object(BUCKET, "topics/all_products/a.avro")
+        .await;
     account.delete_bucket(BUCKET).await;
     account.terminate_instance(&oracle).await;
     account.delete_cluster(CLUSTER).await;
@@ -389,8 +441,14 @@ async fn no_leftovers_asks_confluent_whether_the_environment_is_gone() {
         Redactor::new(),
     );
     let values = Vals(HashMap::from([
-        ("secrets.cloud_key".to_string(), w.seeded.cloud_key.key.clone()),
-        ("secrets.cloud_secret".to_string(), w.seeded.cloud_key.secret.clone()),
+        (
+            "secrets.cloud_key".to_string(),
+            w.seeded.cloud_key.key.clone(),
+        ),
+        (
+            "secrets.cloud_secret".to_string(),
+            w.seeded.cloud_key.secret.clone(),
+        ),
     ]));
     let work = tempfile::tempdir().unwrap();
     let ctx = ProbeContext {
@@ -412,11 +470,17 @@ async fn no_leftovers_asks_confluent_whether_the_environment_is_gone() {
     assert_eq!(obs.verdict, Verdict::Fail);
     assert_eq!(
         obs.observed,
-        format!("left behind: Confluent environment {env} ({})", w.seeded.environment_name)
+        format!(
+            "left behind: Confluent environment {env} ({})",
+            w.seeded.environment_name
+        )
     );
     let obs = leftovers.probe(&check("env-gone42"), &ctx).await;
     assert_eq!(
         (obs.verdict, obs.observed),
-        (Verdict::Pass, "nothing left: environment env-gone42 gone".to_string())
+        (
+            Verdict::Pass,
+            "nothing left: environment env-gone42 gone".to_string()
+        )
     );
 }

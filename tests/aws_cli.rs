@@ -48,10 +48,15 @@ fn report<'a>(lines: &'a [serde_json::Value], check: &str) -> &'a serde_json::Va
 async fn seed_sinks(moto: &Moto) -> Account {
     let account = Account::new(moto.scope());
     account.create_bucket(BUCKET).await;
-    account.put_object(BUCKET, "topics/all_products/year=2026/part-0.avro").await;
-    account.put_object(BUCKET, "topics/all_products/year=2026/part-1.avro").await;
+    account
+        .put_object(BUCKET, "topics/all_products/year=2026/part-0.avro")
+        .await;
+    account
+        .put_object(BUCKET, "topics/all_products/year=2026/part-1.avro")
+        .await;
     let rows = json!({"status": "FINISHED", "records": [[{"longValue": 1}], [{"longValue": 2}]]});
-    moto.seed_statement_results(json!([rows.clone(), rows.clone(), rows])).await;
+    moto.seed_statement_results(json!([rows.clone(), rows.clone(), rows]))
+        .await;
     account
 }
 
@@ -64,7 +69,14 @@ async fn check_reports_the_sinks_passing_and_the_leftovers_by_name_until_teardow
     let ran = run(
         &home,
         &moto,
-        &["check", "sinks/objects", "sinks/rows", "--wait", "--format", "json"],
+        &[
+            "check",
+            "sinks/objects",
+            "sinks/rows",
+            "--wait",
+            "--format",
+            "json",
+        ],
     )
     .await;
     ran.assert_code(0);
@@ -73,13 +85,27 @@ async fn check_reports_the_sinks_passing_and_the_leftovers_by_name_until_teardow
         let r = report(&lines, check);
         assert_eq!(r["verdict"], "pass", "{check}: {r}");
     }
-    assert!(ran.stdout().contains("2 `*.avro` object(s) under s3://cmcdc-workshop-1a2b/topics/all_products/"));
-    assert!(ran.stdout().contains("2 row(s) from cdcworkshop-cluster-1a2b/cdcworkshop_rsdb_1a2b"));
+    assert!(
+        ran.stdout()
+            .contains("2 `*.avro` object(s) under s3://cmcdc-workshop-1a2b/topics/all_products/")
+    );
+    assert!(
+        ran.stdout()
+            .contains("2 row(s) from cdcworkshop-cluster-1a2b/cdcworkshop_rsdb_1a2b")
+    );
 
-    let ran = run(&home, &moto, &["check", "teardown/nothing-left", "--format", "json"]).await;
+    let ran = run(
+        &home,
+        &moto,
+        &["check", "teardown/nothing-left", "--format", "json"],
+    )
+    .await;
     ran.assert_code(1);
     let out = ran.stdout();
-    assert!(out.contains(&format!("left behind: S3 bucket {BUCKET}")), "{out}");
+    assert!(
+        out.contains(&format!("left behind: S3 bucket {BUCKET}")),
+        "{out}"
+    );
 
     for key in ["part-0", "part-1"] {
         account
@@ -89,7 +115,12 @@ async fn check_reports_the_sinks_passing_and_the_leftovers_by_name_until_teardow
     account.delete_bucket(BUCKET).await;
     let ran = run(&home, &moto, &["check", "teardown/nothing-left"]).await;
     ran.assert_code(0);
-    assert!(ran.stdout().contains("nothing left: bucket cmcdc-workshop-1a2b gone"), "{}", ran.stdout());
+    assert!(
+        ran.stdout()
+            .contains("nothing left: bucket cmcdc-workshop-1a2b gone"),
+        "{}",
+        ran.stdout()
+    );
     assert!(!ran.stdout().contains(SECRET) && !ran.stderr().contains(SECRET));
 }
 
@@ -101,7 +132,9 @@ async fn run_takes_the_sinks_lesson_through_its_aws_checks() {
     let ran = run(
         &home,
         &moto,
-        &["run", "--track", "aws", "--to", "sinks", "--yes", "--format", "json"],
+        &[
+            "run", "--track", "aws", "--to", "sinks", "--yes", "--format", "json",
+        ],
     )
     .await;
     ran.assert_code(0);
@@ -117,7 +150,11 @@ async fn run_takes_the_sinks_lesson_through_its_aws_checks() {
     assert!(!ran.stdout().contains(SECRET), "the secret key on stdout");
     for file in files(home.path()) {
         let text = String::from_utf8_lossy(&std::fs::read(&file).unwrap()).into_owned();
-        assert!(!text.contains(SECRET), "the secret key in {}", file.display());
+        assert!(
+            !text.contains(SECRET),
+            "the secret key in {}",
+            file.display()
+        );
     }
 }
 

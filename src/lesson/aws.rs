@@ -104,7 +104,11 @@ impl NoLeftoversCheck {
             all.push(("confluent_environment", t));
         }
         all.extend(self.buckets.iter().map(|t| ("buckets", t)));
-        all.extend(self.redshift_clusters.iter().map(|t| ("redshift_clusters", t)));
+        all.extend(
+            self.redshift_clusters
+                .iter()
+                .map(|t| ("redshift_clusters", t)),
+        );
         if let Some(tag) = &self.instances_tagged {
             all.push(("instances_tagged.key", &tag.key));
             all.push(("instances_tagged.value", &tag.value));

@@ -394,8 +394,9 @@ pub enum CheckKind {
     SqlRows(SqlRowsCheck),
     TopicMessages(super::topics::TopicMessagesCheck),
     ObjectStore(super::aws::ObjectStoreCheck),
-    WarehouseRows(super::aws::WarehouseRowsCheck),
-    NoLeftovers(super::aws::NoLeftoversCheck),
+    // Boxed: the biggest check bodies, and every CheckSpec carries a CheckKind.
+    WarehouseRows(Box<super::aws::WarehouseRowsCheck>),
+    NoLeftovers(Box<super::aws::NoLeftoversCheck>),
     All(Vec<CheckSpec>),
     Any(Vec<CheckSpec>),
 }

@@ -60,7 +60,11 @@ fn render(t: &Template, values: &dyn TemplateContext, field: &str) -> Result<Str
 
 fn described(objects: &[&S3Object]) -> String {
     let mut newest: Vec<&&S3Object> = objects.iter().collect();
-    newest.sort_by(|a, b| b.last_modified.cmp(&a.last_modified).then(a.key.cmp(&b.key)));
+    newest.sort_by(|a, b| {
+        b.last_modified
+            .cmp(&a.last_modified)
+            .then(a.key.cmp(&b.key))
+    });
     newest
         .iter()
         .take(NEWEST_SHOWN)
@@ -268,10 +272,7 @@ impl AwsRunner {
             "FINISHED" => {}
             "FAILED" => {
                 let why = info.error.unwrap_or_else(|| "no reason given".to_string());
-                return Observation::new(
-                    Verdict::Fail,
-                    format!("the query on {at} FAILED: {why}"),
-                );
+                return Observation::new(Verdict::Fail, format!("the query on {at} FAILED: {why}"));
             }
             "ABORTED" => {
                 return Observation::new(
@@ -280,7 +281,10 @@ impl AwsRunner {
                 );
             }
             other => {
-                tracing::info!(status = other, "unknown statement status, treated as pending");
+                tracing::info!(
+                    status = other,
+                    "unknown statement status, treated as pending"
+                );
                 return Observation::new(
                     Verdict::Pending,
                     format!("the query on {at} is {other} (unknown status, waiting)"),

@@ -65,14 +65,25 @@ impl Leftovers<'_> {
         };
         let mut looks = Vec::new();
         for t in &check.buckets {
-            looks.push(futures::FutureExt::boxed(self.bucket(t, values, scope.as_ref())));
+            looks.push(futures::FutureExt::boxed(self.bucket(
+                t,
+                values,
+                scope.as_ref(),
+            )));
         }
         for t in &check.redshift_clusters {
-            looks.push(futures::FutureExt::boxed(self.cluster(t, values, scope.as_ref())));
+            looks.push(futures::FutureExt::boxed(self.cluster(
+                t,
+                values,
+                scope.as_ref(),
+            )));
         }
         let mut findings: Vec<Finding> = join_all(looks).await;
         if let Some(tag) = &check.instances_tagged {
-            findings.extend(self.instances(&tag.key, &tag.value, values, scope.as_ref()).await);
+            findings.extend(
+                self.instances(&tag.key, &tag.value, values, scope.as_ref())
+                    .await,
+            );
         }
         if let Some(env) = &check.confluent_environment {
             findings.push(self.environment(env, values).await);
@@ -144,12 +155,18 @@ impl Leftovers<'_> {
             .iter()
             .filter(|i| !GONE_STATES.contains(&i.state.as_str()))
             .map(|i| {
-                let name = i.name.as_ref().map(|n| format!("{n}, ")).unwrap_or_default();
+                let name = i
+                    .name
+                    .as_ref()
+                    .map(|n| format!("{n}, "))
+                    .unwrap_or_default();
                 Finding::Left(format!("EC2 instance {} ({name}{})", i.id, i.state))
             })
             .collect();
         if live.is_empty() {
-            vec![Finding::Gone(format!("no live instance tagged {key}={value}"))]
+            vec![Finding::Gone(format!(
+                "no live instance tagged {key}={value}"
+            ))]
         } else {
             live
         }
@@ -172,7 +189,9 @@ impl Leftovers<'_> {
                 Finding::Left(format!("Confluent environment {id}"))
             }
             Ok(Some(name)) => Finding::Left(format!("Confluent environment {id} ({name})")),
-            Err((transient, why)) => Finding::Unknown(transient, format!("environment {id}: {why}")),
+            Err((transient, why)) => {
+                Finding::Unknown(transient, format!("environment {id}: {why}"))
+            }
         }
     }
 
@@ -199,7 +218,8 @@ impl Leftovers<'_> {
 }
 
 fn verdict(findings: Vec<Finding>) -> Observation {
-    let (mut gone, mut left, mut deleting, mut unknown) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut gone, mut left, mut deleting, mut unknown) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut retry = true;
     for f in findings {
         match f {
@@ -223,7 +243,11 @@ fn verdict(findings: Vec<Finding>) -> Observation {
         return Observation::new(Verdict::Fail, text);
     }
     if !unknown.is_empty() {
-        let verdict = if retry { Verdict::Pending } else { Verdict::Fail };
+        let verdict = if retry {
+            Verdict::Pending
+        } else {
+            Verdict::Fail
+        };
         return Observation::new(verdict, format!("could not check: {}", unknown.join("; ")));
     }
     if !deleting.is_empty() {
@@ -251,14 +275,19 @@ mod tests {
             obs.observed,
             "left behind: S3 bucket b; EC2 instance i-1 (oracle, running)"
         );
-        let obs = verdict(vec![Finding::Deleting("Redshift cluster c (deleting)".into())]);
+        let obs = verdict(vec![Finding::Deleting(
+            "Redshift cluster c (deleting)".into(),
+        )]);
         assert_eq!(obs.verdict, Verdict::Pending);
         let obs = verdict(vec![
             Finding::Gone("bucket a gone".into()),
             Finding::Gone("the ledger is empty".into()),
         ]);
         assert_eq!(obs.verdict, Verdict::Pass);
-        assert_eq!(obs.observed, "nothing left: bucket a gone, the ledger is empty");
+        assert_eq!(
+            obs.observed,
+            "nothing left: bucket a gone, the ledger is empty"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cdc_workshop::backend::aws::client::RawRequest;
 use cdc_workshop::backend::aws::{AwsClient, AwsScope};
 use cdc_workshop::credentials::Secret;
 use reqwest::Method;
@@ -188,7 +189,17 @@ impl Account {
     ) -> String {
         let (status, text) = self
             .client
-            .send_signed(&self.scope, service, method.clone(), path, query, &[], body)
+            .send_signed(
+                &self.scope,
+                RawRequest {
+                    service,
+                    method: method.clone(),
+                    path,
+                    query,
+                    headers: &[],
+                    body,
+                },
+            )
             .await
             .unwrap();
         assert!(
@@ -203,19 +214,24 @@ impl Account {
             .client
             .send_signed(
                 &self.scope,
-                service,
-                Method::POST,
-                "/",
-                &[],
-                &[(
-                    "content-type",
-                    "application/x-www-form-urlencoded; charset=utf-8",
-                )],
-                form_body(params),
+                RawRequest {
+                    service,
+                    method: Method::POST,
+                    path: "/",
+                    query: &[],
+                    headers: &[(
+                        "content-type",
+                        "application/x-www-form-urlencoded; charset=utf-8",
+                    )],
+                    body: form_body(params),
+                },
             )
             .await
             .unwrap();
-        assert!((200..300).contains(&status), "{service} {params:?}: {status} {text}");
+        assert!(
+            (200..300).contains(&status),
+            "{service} {params:?}: {status} {text}"
+        );
         text
     }
 
@@ -223,8 +239,14 @@ impl Account {
         let body = format!(
             "<CreateBucketConfiguration><LocationConstraint>{REGION}</LocationConstraint></CreateBucketConfiguration>"
         );
-        self.send("s3", Method::PUT, &format!("/{bucket}"), &[], body.into_bytes())
-            .await;
+        self.send(
+            "s3",
+            Method::PUT,
+            &format!("/{bucket}"),
+            &[],
+            body.into_bytes(),
+        )
+        .await;
     }
 
     pub async fn put_object(&self, bucket: &str, key: &str) {
@@ -239,8 +261,14 @@ impl Account {
     }
 
     pub async fn delete_object(&self, bucket: &str, key: &str) {
-        self.send("s3", Method::DELETE, &format!("/{bucket}/{key}"), &[], Vec::new())
-            .await;
+        self.send(
+            "s3",
+            Method::DELETE,
+            &format!("/{bucket}/{key}"),
+            &[],
+            Vec::new(),
+        )
+        .await;
     }
 
     pub async fn delete_bucket(&self, bucket: &str) {
@@ -355,7 +383,10 @@ fn form_body(params: &[(&str, &str)]) -> Vec<u8> {
 }
 
 fn between(text: &str, open: &str, close: &str) -> String {
-    let start = text.find(open).unwrap_or_else(|| panic!("no {open} in {text}")) + open.len();
+    let start = text
+        .find(open)
+        .unwrap_or_else(|| panic!("no {open} in {text}"))
+        + open.len();
     let end = text[start..].find(close).unwrap() + start;
     text[start..end].to_string()
 }

@@ -158,7 +158,11 @@ impl AwsClient {
     /// Sign and send; only a request that got no answer is an error here.
     pub(crate) async fn send(&self, scope: &AwsScope, call: Call<'_>) -> Result<Answer, AwsError> {
         let (base, path) = Self::locate(scope, &call);
-        let path = if path.is_empty() { "/".to_string() } else { path };
+        let path = if path.is_empty() {
+            "/".to_string()
+        } else {
+            path
+        };
         let request = format!("{} {base}{path}", call.method);
         let mut url = reqwest::Url::parse(&format!("{base}{path}")).map_err(|e| {
             AwsError::new(
@@ -242,28 +246,34 @@ impl AwsClient {
     }
 
     /// Any signed request, for what the typed calls do not cover (tests seed an emulator with
-    /// it). `path` is absolute, bucket included for S3; returns the status and the body.
+    /// it); returns the status and the body.
     pub async fn send_signed(
         &self,
         scope: &AwsScope,
-        service: &str,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
+        request: RawRequest<'_>,
     ) -> Result<(u16, String), AwsError> {
-        let mut call = Call::new(service, method);
-        call.path = path.to_string();
-        call.query = canonical_query(query);
-        call.headers = headers
+        let mut call = Call::new(request.service, request.method);
+        call.path = request.path.to_string();
+        call.query = canonical_query(request.query);
+        call.headers = request
+            .headers
             .iter()
             .map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_string()))
             .collect();
-        call.body = body;
+        call.body = request.body;
         let answer = self.send(scope, call).await?;
         Ok((answer.status, answer.body))
     }
+}
+
+/// A request for [`AwsClient::send_signed`]. `path` is absolute, the bucket included for S3.
+pub struct RawRequest<'a> {
+    pub service: &'a str,
+    pub method: Method,
+    pub path: &'a str,
+    pub query: &'a [(&'a str, &'a str)],
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: Vec<u8>,
 }
 
 impl AwsApi for AwsClient {

@@ -117,9 +117,10 @@ fn kind_of_code(code: &str) -> Option<AwsErrorKind> {
         | "InvalidToken"
         | "MissingAuthenticationToken"
         | "TokenRefreshRequired" => AwsErrorKind::Rejected,
-        "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "AllAccessDisabled" => {
-            AwsErrorKind::AccessDenied
-        }
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "AllAccessDisabled" => AwsErrorKind::AccessDenied,
         "NoSuchBucket"
         | "NoSuchKey"
         | "ClusterNotFound"
@@ -239,7 +240,10 @@ mod tests {
         let json = r#"{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"The security token included in the request is invalid."}"#;
         let e = from_response(400, json, None, None, "POST redshift-data");
         assert_eq!(e.kind, AwsErrorKind::Rejected);
-        assert!(e.to_string().contains("UnrecognizedClientException: The security token"));
+        assert!(
+            e.to_string()
+                .contains("UnrecognizedClientException: The security token")
+        );
     }
 
     #[test]
@@ -249,8 +253,15 @@ mod tests {
             AwsErrorKind::NotFound
         );
         let moved = from_response(301, "", None, Some("eu-west-1"), "HEAD b");
-        assert_eq!(moved.kind, AwsErrorKind::WrongRegion(Some("eu-west-1".into())));
-        assert!(moved.to_string().contains("set `region` of [aws] to eu-west-1"));
+        assert_eq!(
+            moved.kind,
+            AwsErrorKind::WrongRegion(Some("eu-west-1".into()))
+        );
+        assert!(
+            moved
+                .to_string()
+                .contains("set `region` of [aws] to eu-west-1")
+        );
         assert!(from_response(503, "", None, None, "GET b").is_transient());
     }
 }

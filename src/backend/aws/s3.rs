@@ -36,7 +36,8 @@ pub(crate) fn parse_page(body: &str) -> Result<Page, String> {
         })
         .collect();
     let truncated = xml::child_text(root, "IsTruncated").is_some_and(|t| t.trim() == "true");
-    let next = xml::child_text(root, "NextContinuationToken").filter(|t| truncated && !t.is_empty());
+    let next =
+        xml::child_text(root, "NextContinuationToken").filter(|t| truncated && !t.is_empty());
     Ok(Page { objects, next })
 }
 

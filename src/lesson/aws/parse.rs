@@ -17,7 +17,8 @@ use crate::lesson::template::Template;
 use crate::lesson::toml_body::{Body, closest, from_table, one_of};
 use crate::lesson::{CheckKind, Diagnostic, DiagnosticKind, SourcePos};
 
-pub(crate) const OBJECT_STORE_KEYS: &[&str] = &["store", "bucket", "prefix", "suffix", "min_objects"];
+pub(crate) const OBJECT_STORE_KEYS: &[&str] =
+    &["store", "bucket", "prefix", "suffix", "min_objects"];
 pub(crate) const WAREHOUSE_ROWS_KEYS: &[&str] = &[
     "warehouse",
     "cluster",
@@ -250,7 +251,7 @@ pub(crate) fn check_body(
                 Some(m) if !check_regex(body, &m, what, "", diags) => return None,
                 m => m.map(Spanned::into_inner),
             };
-            CheckKind::WarehouseRows(WarehouseRowsCheck {
+            CheckKind::WarehouseRows(Box::new(WarehouseRowsCheck {
                 warehouse: Warehouse::Redshift,
                 cluster: cluster?,
                 database: database?,
@@ -258,7 +259,7 @@ pub(crate) fn check_body(
                 query: query?,
                 min_rows: raw.min_rows.unwrap_or(1),
                 matches,
-            })
+            }))
         }
         "no_leftovers" => {
             let raw = raw!(NoLeftoversRaw);
@@ -274,14 +275,16 @@ pub(crate) fn check_body(
                 .iter()
                 .map(|c| t(c, "redshift_clusters"))
                 .collect();
-            let tag = raw
-                .instances_tagged
-                .as_ref()
-                .map(|tag| (t(&tag.key, "instances_tagged.key"), t(&tag.value, "instances_tagged.value")));
+            let tag = raw.instances_tagged.as_ref().map(|tag| {
+                (
+                    t(&tag.key, "instances_tagged.key"),
+                    t(&tag.value, "instances_tagged.value"),
+                )
+            });
             if diags.len() > before {
                 return None;
             }
-            CheckKind::NoLeftovers(NoLeftoversCheck {
+            CheckKind::NoLeftovers(Box::new(NoLeftoversCheck {
                 confluent_environment: confluent_environment.flatten(),
                 buckets: buckets.into_iter().flatten().collect(),
                 redshift_clusters: clusters.into_iter().flatten().collect(),
@@ -289,7 +292,7 @@ pub(crate) fn check_body(
                     Some((Some(key), Some(value))) => Some(TagFilter { key, value }),
                     _ => None,
                 },
-            })
+            }))
         }
         _ => return None,
     };
