@@ -116,6 +116,9 @@ pub struct Endpoints {
     pub openai_url: Option<String>,
     /// AWS STS endpoint (validates the AWS key).
     pub aws_sts_url: Option<String>,
+    /// One endpoint for every AWS service the checks call (S3 path-style, Redshift, the
+    /// Redshift Data API, EC2) instead of the real regional hosts: an emulator such as moto.
+    pub aws_endpoint_url: Option<String>,
     /// The Azure CLI to ask `az account show`.
     pub az_command: Option<String>,
     /// An HTTPS service that answers with the caller's public IP (`doctor`).
@@ -154,7 +157,12 @@ impl Endpoints {
         let d = crate::credentials::validate::ValidationEndpoints::default();
         crate::credentials::validate::ValidationEndpoints {
             confluent_api: self.confluent_api_url.clone().unwrap_or(d.confluent_api),
-            aws_sts: self.aws_sts_url.clone().unwrap_or(d.aws_sts),
+            // One endpoint for every AWS service includes STS (an emulator answers it too).
+            aws_sts: self
+                .aws_sts_url
+                .clone()
+                .or_else(|| self.aws_endpoint_url.clone())
+                .unwrap_or(d.aws_sts),
             aws_region: aws_region.map_or(d.aws_region, String::from),
             openai: self.openai_url.clone().unwrap_or(d.openai),
             az_command: self.az_command.clone().unwrap_or(d.az_command),
@@ -174,6 +182,7 @@ impl Endpoints {
             flink_url: pick("FLINK_URL", self.flink_url),
             openai_url: pick("OPENAI_URL", self.openai_url),
             aws_sts_url: pick("AWS_STS_URL", self.aws_sts_url),
+            aws_endpoint_url: pick("AWS_ENDPOINT_URL", self.aws_endpoint_url),
             az_command: pick("AZ_COMMAND", self.az_command),
             ip_echo_url: pick("IP_ECHO_URL", self.ip_echo_url),
             public_ip: pick("PUBLIC_IP", self.public_ip),
@@ -386,6 +395,7 @@ mod tests {
             }],
             secrets: vec![],
             confluent: Default::default(),
+            aws: Default::default(),
             databases: vec![],
             pos: SourcePos::new("course.toml", 1),
         }

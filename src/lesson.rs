@@ -1,5 +1,6 @@
 //! Lessons: the course model, its parser and its lint. Pure data; no tokio, no ratatui.
 
+pub mod aws;
 pub(crate) mod block;
 mod check_spec;
 pub mod confluent;
@@ -16,6 +17,10 @@ pub mod topics;
 
 use std::fmt;
 
+pub use aws::{
+    AwsContext, NoLeftoversCheck, ObjectStore, ObjectStoreCheck, TagFilter, Warehouse,
+    WarehouseRowsCheck,
+};
 pub use check_spec::{DEFAULT_EXPECT_STATUS, DEFAULT_HTTP_TIMEOUT, DEFAULT_TRANSIENT_STATUS};
 pub use confluent::{
     ConfluentAction, ConfluentContext, ConfluentStep, ConnectorStatusCheck, ContextField,

@@ -3,12 +3,14 @@
 //! `runner` depends on `lesson` and on these traits only. The app hands it a [`StepExecutor`] and
 //! a [`Prober`]; tests hand it doubles. Results come back as plain data ([`outcome`]).
 
+pub mod aws;
 pub mod backoff;
 pub mod check;
 pub mod clock;
 pub mod confluent;
 pub mod dispatch;
 pub mod human;
+pub mod leftovers;
 pub mod outcome;
 pub mod probe;
 pub mod process;

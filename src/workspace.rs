@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::backend::aws::{AwsApi, AwsClient};
 use crate::backend::confluent::ConfluentApi;
 use crate::backend::confluent::client::ConfluentClient;
 use crate::backend::sql::NativeSql;
+use crate::runner::aws::AwsRunner;
 use crate::runner::confluent::{ConfluentEndpoints, ConfluentRunner};
 use crate::runner::sql::SqlRunner;
 
@@ -199,6 +201,9 @@ impl Workspace {
             executor = executor.with_confluent(Arc::clone(&confluent));
             prober = prober.with_confluent(confluent);
         }
+        if let Some(aws) = self.aws() {
+            prober = prober.with_aws(aws);
+        }
         Ok(Services {
             executor: Arc::new(executor),
             prober: Arc::new(prober),
@@ -232,6 +237,27 @@ impl Workspace {
                 crate::ledger::file_in(&self.settings.dirs.terraform()),
                 clock,
             ),
+        ))
+    }
+
+    /// AWS checks through the real client, at the endpoint the settings name (every service)
+    /// or the real regional hosts; `None` when no HTTPS client can be built.
+    fn aws(&self) -> Option<Arc<AwsRunner>> {
+        let api: Arc<dyn AwsApi> = match AwsClient::new() {
+            Ok(client) => Arc::new(client),
+            Err(e) => {
+                tracing::error!(error = %e, "no AWS client; AWS checks will fail");
+                return None;
+            }
+        };
+        Some(Arc::new(
+            AwsRunner::new(
+                api,
+                self.course.aws.clone(),
+                self.settings.endpoints.aws_endpoint_url.clone(),
+                self.redactor.clone(),
+            )
+            .with_secrets(self.values.secrets().clone()),
         ))
     }
 

@@ -61,6 +61,10 @@ const CASES: &[(&str, DiagnosticKind, &str, &str)] = &[
     ("component-lesson-not-in-track", UnresolvedReference, "course.toml:10", "`elsewhere`"),
     ("missing-step-key", MissingKey, "only.md:7", "missing `command`"),
     ("duplicate-secret", DuplicateId, "course.toml:14", "declared twice (first at course.toml:10)"),
+    ("object-store-missing-bucket", MissingKey, "only.md:14", "missing `bucket`"),
+    ("warehouse-rows-bad-regex", InvalidValue, "only.md:23", "not a valid regular expression"),
+    ("no-leftovers-unknown-key", UnknownKey, "only.md:18", "did you mean `buckets`?"),
+    ("aws-context-secret-literal", SecretLiteral, "course.toml:12", "must name a secret"),
 ];
 
 fn fixtures() -> PathBuf {

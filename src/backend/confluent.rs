@@ -420,4 +420,12 @@ pub trait ConfluentApi: Send + Sync {
         scope: &'a Scope,
         target: &'a TagTarget,
     ) -> BoxFuture<'a, Result<Vec<String>, ApiError>>;
+
+    /// One environment by id: `(id, display name)`; a deleted one is an error that
+    /// [`ApiError::is_gone`] recognises (Confluent answers 403 or 404).
+    fn environment<'a>(
+        &'a self,
+        scope: &'a Scope,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(String, String), ApiError>>;
 }

@@ -99,6 +99,7 @@ fn course(lessons: Vec<Lesson>) -> Arc<Course> {
         variables: vec![],
         secrets: vec![],
         confluent: Default::default(),
+        aws: Default::default(),
         databases: vec![],
         pos: pos(),
     })

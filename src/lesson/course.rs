@@ -29,6 +29,7 @@ const TOP_KEYS: &[&str] = &[
     "variables",
     "secrets",
     "confluent",
+    "aws",
     "databases",
     "tracks",
 ];
@@ -205,6 +206,10 @@ fn parse_manifest(
         .remove("confluent")
         .map(|value| super::confluent::parse::context(&body, value, diags))
         .unwrap_or_default();
+    let aws = table
+        .remove("aws")
+        .map(|value| super::aws::parse::context(&body, value, diags))
+        .unwrap_or_default();
     let databases = table
         .remove("databases")
         .map(|value| super::database::parse::databases(&body, value, diags))
@@ -322,6 +327,7 @@ fn parse_manifest(
             variables,
             secrets,
             confluent,
+            aws,
             databases,
             pos: pos1,
         },

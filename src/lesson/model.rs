@@ -54,6 +54,8 @@ pub struct Course {
     pub secrets: Vec<SecretDecl>,
     /// Where Confluent calls go and as whom (`[confluent]`); empty when the course has none.
     pub confluent: ConfluentContext,
+    /// Region and key of AWS checks (`[aws]`); empty when the course has none.
+    pub aws: super::aws::AwsContext,
     /// Source databases lessons name in `sql` steps and `sql_rows` checks (`[databases.*]`).
     pub databases: Vec<DatabaseDecl>,
     pub pos: SourcePos,
@@ -394,6 +396,10 @@ pub enum CheckKind {
     ComputePoolReady,
     SqlRows(SqlRowsCheck),
     TopicMessages(super::topics::TopicMessagesCheck),
+    ObjectStore(super::aws::ObjectStoreCheck),
+    // Boxed: the biggest check bodies, and every CheckSpec carries a CheckKind.
+    WarehouseRows(Box<super::aws::WarehouseRowsCheck>),
+    NoLeftovers(Box<super::aws::NoLeftoversCheck>),
     All(Vec<CheckSpec>),
     Any(Vec<CheckSpec>),
 }
@@ -413,6 +419,9 @@ impl CheckKind {
             CheckKind::ComputePoolReady => "compute_pool_ready",
             CheckKind::SqlRows(_) => "sql_rows",
             CheckKind::TopicMessages(_) => "topic_messages",
+            CheckKind::ObjectStore(_) => "object_store",
+            CheckKind::WarehouseRows(_) => "warehouse_rows",
+            CheckKind::NoLeftovers(_) => "no_leftovers",
             CheckKind::All(_) => "all",
             CheckKind::Any(_) => "any",
         }

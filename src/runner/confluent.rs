@@ -159,6 +159,23 @@ impl ConfluentRunner {
         })
     }
 
+    /// Whether the environment `id` is gone, for `no_leftovers`: `Ok(None)` when Confluent
+    /// answers 403/404, `Ok(Some(name))` when it still exists, `Err` (with whether to try
+    /// again) when the answer says neither.
+    pub async fn environment_left(
+        &self,
+        id: &str,
+        values: &Values,
+    ) -> Result<Option<String>, (bool, String)> {
+        let values = self.values(values);
+        let resolved = self.scope(values.as_ref());
+        match self.api.environment(&resolved.scope, id).await {
+            Ok((_, name)) => Ok(Some(name)),
+            Err(e) if e.is_gone() => Ok(None),
+            Err(e) => Err((e.is_transient(), explain(&e, &resolved))),
+        }
+    }
+
     pub async fn execute_flink(
         &self,
         run: &StepRun,

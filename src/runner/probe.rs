@@ -14,6 +14,7 @@ use futures::FutureExt;
 use futures::future::{BoxFuture, join_all};
 use thiserror::Error;
 
+use super::aws::AwsRunner;
 use super::confluent::ConfluentRunner;
 use super::outcome::{Observation, Verdict};
 use super::sql::SqlRunner;
@@ -45,6 +46,7 @@ pub struct LiveProber {
     terraform: Option<Arc<TerraformRunner>>,
     confluent: Option<Arc<ConfluentRunner>>,
     sql: Option<Arc<SqlRunner>>,
+    aws: Option<Arc<AwsRunner>>,
 }
 
 impl LiveProber {
@@ -60,6 +62,7 @@ impl LiveProber {
             terraform: None,
             confluent: None,
             sql: None,
+            aws: None,
         })
     }
 
@@ -75,6 +78,14 @@ impl LiveProber {
     pub fn with_sql(self, sql: Arc<SqlRunner>) -> Self {
         Self {
             sql: Some(sql),
+            ..self
+        }
+    }
+
+    /// Probe the AWS check kinds (and the AWS part of `no_leftovers`) through this runner.
+    pub fn with_aws(self, aws: Arc<AwsRunner>) -> Self {
+        Self {
+            aws: Some(aws),
             ..self
         }
     }
@@ -135,6 +146,24 @@ impl Prober for LiveProber {
                     Some(s) => s.probe(check, ctx.values.as_ref()).await,
                     None => Observation::new(Verdict::Fail, "sql checks cannot run here (no database runner set up)"),
                 },
+                CheckKind::ObjectStore(_) | CheckKind::WarehouseRows(_) => match &self.aws {
+                    Some(a) => a.probe(kind, ctx).await.unwrap_or_else(|| {
+                        Observation::new(Verdict::Fail, "not an AWS check kind")
+                    }),
+                    None => Observation::new(
+                        Verdict::Fail,
+                        "AWS checks cannot run here: the AWS client could not be set up (see the log)",
+                    ),
+                },
+                CheckKind::NoLeftovers(check) => {
+                    let ledger = self.terraform.as_ref().map(|t| t.ledger_path());
+                    let leftovers = super::leftovers::Leftovers {
+                        aws: self.aws.as_deref(),
+                        confluent: self.confluent.as_deref(),
+                        ledger: ledger.as_deref(),
+                    };
+                    leftovers.probe(check, ctx).await
+                }
                 CheckKind::All(children) => all(self.probe_children(children, ctx).await),
                 CheckKind::Any(children) => any(self.probe_children(children, ctx).await),
             };

@@ -1163,4 +1163,17 @@ impl ConfluentApi for ConfluentClient {
         }
         .boxed()
     }
+
+    fn environment<'a>(
+        &'a self,
+        scope: &'a Scope,
+        id: &'a str,
+    ) -> BoxFuture<'a, Result<(String, String), ApiError>> {
+        async move {
+            let u = url(&scope.api_url, &["org/v2/environments", id], &[])?;
+            let e: wire::Environment = self.get_json(scope, Call::get(u, KeyKind::Cloud)).await?;
+            Ok((e.id, e.display_name.unwrap_or_default()))
+        }
+        .boxed()
+    }
 }

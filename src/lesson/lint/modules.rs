@@ -315,7 +315,10 @@ impl Checker<'_, '_> {
             | CheckKind::TopicExists(_)
             | CheckKind::TopicMessages(_)
             | CheckKind::ClusterReady
-            | CheckKind::ComputePoolReady => {}
+            | CheckKind::ComputePoolReady
+            | CheckKind::ObjectStore(_)
+            | CheckKind::WarehouseRows(_)
+            | CheckKind::NoLeftovers(_) => {}
             CheckKind::SqlRows(s) => self.database(&s.database, &spec.pos, "an `sql_rows` check"),
         }
     }

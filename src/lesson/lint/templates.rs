@@ -152,6 +152,25 @@ impl Collector<'_> {
                     | crate::lesson::RecordMatch::Matches { .. } => {}
                 }
             }
+            CheckKind::ObjectStore(o) => {
+                self.template(&o.bucket, pos, format!("`bucket` of {what}"), false);
+                self.template(&o.prefix, pos, format!("`prefix` of {what}"), false);
+            }
+            CheckKind::WarehouseRows(w) => {
+                for (field, t) in [
+                    ("cluster", &w.cluster),
+                    ("database", &w.database),
+                    ("db_user", &w.db_user),
+                    ("query", &w.query),
+                ] {
+                    self.template(t, pos, format!("`{field}` of {what}"), false);
+                }
+            }
+            CheckKind::NoLeftovers(n) => {
+                for (field, t) in n.templates() {
+                    self.template(t, pos, format!("`{field}` of {what}"), false);
+                }
+            }
             CheckKind::All(children) | CheckKind::Any(children) => {
                 for (i, child) in children.iter().enumerate() {
                     self.spec(child, &format!("check #{} in {what}", i + 1));
@@ -296,7 +315,7 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
                     TemplateRef::Secret(name) if !u.secrets_ok => Some((
                         DiagnosticKind::SecretLiteral,
                         format!(
-                            "`{{{{ secrets.{name} }}}}` in {}: secrets may only appear in a shell step's `env` values, a terraform step's `vars`, an http check's `headers`, a Flink connection's `api_key` or the credentials of [confluent], so they never reach a command line, a log or the screen; pass it as an environment variable (env = {{ NAME = \"{{{{ secrets.{name} }}}}\" }}) and use $NAME",
+                            "`{{{{ secrets.{name} }}}}` in {}: secrets may only appear in a shell step's `env` values, a terraform step's `vars`, an http check's `headers`, a Flink connection's `api_key` or the credentials of [confluent] and [aws], so they never reach a command line, a log or the screen; pass it as an environment variable (env = {{ NAME = \"{{{{ secrets.{name} }}}}\" }}) and use $NAME",
                             u.place
                         ),
                     )),
@@ -328,7 +347,7 @@ pub(super) fn check(course: &Course, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Templates of `course.toml` (`[confluent]`, `[databases]`) are rendered whenever a step or
+/// Templates of `course.toml` (`[confluent]`, `[aws]`, `[databases]`) are rendered whenever a step or
 /// check uses them, so only names are checked here: the order is the steps' business (a missing
 /// value says which step provides it).
 fn check_course_level(
@@ -350,6 +369,15 @@ fn check_course_level(
             t,
             field.is_credential(),
             confluent_pos.clone(),
+        ));
+    }
+    let aws_pos = course.aws.pos.clone().unwrap_or_else(|| course.pos.clone());
+    for (field, t) in course.aws.fields() {
+        uses.push((
+            format!("`{field}` of [aws]"),
+            t,
+            field != "region",
+            aws_pos.clone(),
         ));
     }
     for db in &course.databases {
