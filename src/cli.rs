@@ -177,6 +177,11 @@ pub struct StandinArgs {
     /// write change events to, so topic samples and `topic_messages` checks have records.
     #[arg(long)]
     pub kafka: bool,
+    /// Rehearse the shipped course: write what the `confluent-cloud` module's apply would
+    /// output into DIR (0600) for the Terraform test seam, create the topic and schema the
+    /// module creates, and point the env file's guide at them (implies --kafka).
+    #[arg(long, value_name = "DIR")]
+    pub replay_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

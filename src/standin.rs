@@ -10,6 +10,8 @@ mod connect;
 mod control;
 mod data;
 mod flink;
+mod module;
+pub use module::CONFLUENT_MODULE;
 mod respond;
 pub mod world;
 

@@ -320,3 +320,95 @@ async fn confluent_checks_pass_on_screen_and_an_edited_statement_is_submitted() 
     .expect("the tmux scenario");
     drop(standin);
 }
+
+/// The shipped course's Confluent lesson in the real terminal: the Terraform step replays what
+/// the `confluent-cloud` module's apply outputs (the test seam), its ids and keys flow through
+/// `[confluent]` into every check, and the Flink statement proves the stored Flink key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_confluent_lesson_provisions_and_every_check_passes_with_the_modules_outputs() {
+    let Some(t) = Tmux::start(140, 45) else {
+        return;
+    };
+    let standin = cdc_workshop::standin::StandIn::start(cdc_workshop::standin::Timings::default())
+        .await
+        .expect("stand-in");
+    let s = standin.seed_workshop();
+    let bootstrap = standin
+        .start_kafka(std::time::Duration::from_millis(500))
+        .expect("the stand-in's Kafka");
+    standin
+        .apply_confluent_module(&s, &cdc_workshop::assets::Assets::embedded())
+        .expect("the module's topic and schema");
+    let home = tempfile::tempdir().expect("temp dir");
+    let replay = home.path().join("replay");
+    std::fs::create_dir_all(&replay).expect("replay dir");
+    std::fs::write(
+        replay.join("confluent-cloud.json"),
+        s.confluent_module_outputs(&standin.url(), &bootstrap)
+            .to_string(),
+    )
+    .expect("replayed outputs");
+    let env_file = home.path().join("env");
+    let exports = format!(
+        "export CDC_WORKSHOP_HOME={home} CDC_WORKSHOP_TEST_TERRAFORM_REPLAY={replay} \
+         CDC_WORKSHOP_CONFLUENT_API_URL={url} CDC_WORKSHOP_METRICS_URL={url} \
+         CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL=plaintext CDC_WORKSHOP_CREDENTIAL_STORE=file \
+         CONFLUENT_CLOUD_API_KEY='{key}' CONFLUENT_CLOUD_API_SECRET='{secret}'\n",
+        home = home.path().display(),
+        replay = replay.display(),
+        url = standin.url(),
+        key = s.cloud_key.key,
+        secret = s.cloud_key.secret,
+    );
+    std::fs::write(&env_file, exports).expect("env file");
+    let bin = cli::bin();
+    let ledger = home.path().join("terraform/ledger.json");
+    let cluster = s.cluster.clone();
+    tokio::task::spawn_blocking(move || {
+        t.line(&format!(
+            "source {}; export PS1='$ '; clear; {} --set owner_email=ann@example.com; echo EXITED-$?",
+            env_file.display(),
+            bin.display()
+        ));
+        t.wait_for("1 · Track");
+        t.keys(&["Enter"]);
+        t.wait_for("lesson 1/");
+        t.keys(&["n"]);
+        t.wait_for("lesson 2/");
+        t.keys(&["n"]);
+        t.wait_for("Step 1/3 · Work out the resources' expiry date");
+        // The command keeps its lines and their indentation.
+        let screen = t.screen();
+        assert!(screen.contains("│ │   case \"$days\" in"), "{screen}");
+        assert!(screen.contains("│ │     ''|*[!0-9]*) echo"), "{screen}");
+        t.keys(&["Enter"]);
+        t.wait_for("✓ 1 Work out the resources' expiry");
+        t.keys(&["Enter"]);
+        t.wait_for("✓ Check: The Kafka cluster is provisioned");
+        let screen = t.wait_for("✓ Check: Schema Registry holds the contacts schema");
+        // The check's message shows the module's output, not the template.
+        assert!(screen.contains("— Cluster cc_aws_cluster-1a2b is"), "{screen}");
+        assert!(screen.contains("environment_id=env-"), "{screen}");
+        assert!(screen.contains("confluent_cloud_api_secret = ••••"), "{screen}");
+        t.keys(&["Enter"]);
+        t.wait_for("✓ Check: The statement completed");
+        t.keys(&["q"]);
+        t.wait_for("EXITED-0");
+        t.assert_restored("CONFLUENT");
+    })
+    .await
+    .expect("the tmux scenario");
+    // The replayed apply is in the ledger, with the secrets by name only.
+    let recorded = std::fs::read_to_string(&ledger).expect("ledger");
+    assert!(
+        recorded.contains("\"module\": \"confluent-cloud\"")
+            || recorded.contains("\"module\":\"confluent-cloud\""),
+        "{recorded}"
+    );
+    assert!(recorded.contains(&cluster), "{recorded}");
+    assert!(
+        !recorded.contains(&s.flink_key.secret),
+        "a secret reached the ledger"
+    );
+    drop(standin);
+}

@@ -19,6 +19,11 @@ fn write_env_file(path: &Path, lines: &[(String, String)]) -> Result<(), CliErro
         .iter()
         .map(|(k, v)| format!("export {k}='{v}'\n"))
         .collect();
+    write_private(path, body.as_bytes())
+}
+
+/// Owner-only (0600) and atomic: these files hold the stand-in's keys.
+fn write_private(path: &Path, body: &[u8]) -> Result<(), CliError> {
     let tmp = path.with_extension("tmp");
     let io = |e: std::io::Error| CliError::Usage(format!("cannot write {}: {e}", path.display()));
     {
@@ -30,10 +35,42 @@ fn write_env_file(path: &Path, lines: &[(String, String)]) -> Result<(), CliErro
             .mode(0o600)
             .open(&tmp)
             .map_err(io)?;
-        f.write_all(body.as_bytes()).map_err(io)?;
+        f.write_all(body).map_err(io)?;
         f.sync_all().map_err(io)?;
     }
     std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// The shipped course against this stand-in: the Confluent module's outputs replayed, its
+/// contacts topic and schema created, and the course's Cloud key set to the stand-in's.
+fn rehearse_course(
+    standin: &StandIn,
+    s: &crate::standin::SeededWorkshop,
+    dir: &Path,
+    bootstrap: &str,
+    lines: &mut Vec<(String, String)>,
+) -> Result<(), CliError> {
+    let io = |e: std::io::Error| CliError::Usage(format!("cannot write {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let outputs = s.confluent_module_outputs(&standin.url(), bootstrap);
+    write_private(
+        &dir.join(format!("{}.json", crate::standin::CONFLUENT_MODULE)),
+        outputs.to_string().as_bytes(),
+    )?;
+    standin
+        .apply_confluent_module(s, &crate::assets::Assets::embedded())
+        .map_err(CliError::Usage)?;
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    lines.push((
+        crate::runner::terraform::replay::REPLAY_ENV.into(),
+        dir.display().to_string(),
+    ));
+    lines.push(("CONFLUENT_CLOUD_API_KEY".into(), s.cloud_key.key.clone()));
+    lines.push((
+        "CONFLUENT_CLOUD_API_SECRET".into(),
+        s.cloud_key.secret.clone(),
+    ));
+    Ok(())
 }
 
 pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
@@ -53,7 +90,7 @@ pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
         let s = standin.seed_workshop();
         let url = standin.url();
         let mut lines = s.guide_env(&url);
-        let kafka = if args.kafka {
+        let kafka = if args.kafka || args.replay_dir.is_some() {
             let bootstrap = standin
                 .start_kafka(CHANGE_EVERY)
                 .map_err(CliError::Usage)?;
@@ -66,6 +103,9 @@ pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
         } else {
             None
         };
+        if let (Some(dir), Some(bootstrap)) = (&args.replay_dir, &kafka) {
+            rehearse_course(&standin, &s, dir, bootstrap, &mut lines)?;
+        }
         write_env_file(&args.env_file, &lines)?;
         println!("Confluent stand-in listening on {url}");
         if let Some(bootstrap) = &kafka {
@@ -78,6 +118,12 @@ pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
             "environment {} · cluster {} · compute pool {}",
             s.environment, s.cluster, s.compute_pool
         );
+        if let Some(dir) = &args.replay_dir {
+            println!(
+                "rehearsal: the course's confluent-cloud step replays {} instead of running Terraform",
+                dir.display()
+            );
+        }
         println!(
             "source {} in the guide's shell; Ctrl-C stops the stand-in",
             args.env_file.display()
