@@ -49,9 +49,12 @@ pub fn estimate(ms: u64) -> String {
     }
 }
 
-/// `1.2s`, `45s`, `3m 05s`.
+/// `<0.1s`, `1.2s`, `45s`, `3m 05s`.
 pub fn elapsed(ms: u64) -> String {
-    if ms < 10_000 {
+    if ms < 50 {
+        // "0.0s" read as "nothing happened"; it did, just quickly.
+        "<0.1s".to_string()
+    } else if ms < 10_000 {
         format!("{:.1}s", ms as f64 / 1000.0)
     } else if ms < 60_000 {
         format!("{}s", ms / 1000)
