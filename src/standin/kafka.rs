@@ -92,6 +92,13 @@ impl ChangeFeed {
         })
     }
 
+    /// A topic of one partition, for a source the stand-in plays against a real database.
+    pub fn create_topic(&self, name: &str) -> Result<(), String> {
+        self.mock
+            .create_topic(name, 1, 1)
+            .map_err(|e| e.to_string())
+    }
+
     pub fn bootstrap(&self) -> String {
         self.mock.bootstrap_servers()
     }
