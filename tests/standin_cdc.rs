@@ -287,6 +287,44 @@ async fn a_postgres_cdc_source_snapshots_the_course_tables_then_streams_inserts_
             has(r, "c", "after.status_name", &json!("cdcw-while-paused"))
         })
         .await;
+
+    // A user that may not create a publication for all tables: the connector fails with the
+    // database's refusal in its trace, as the real one does.
+    db.batch_execute(&format!("CREATE USER workshop PASSWORD '{PASSWORD}'"))
+        .await
+        .unwrap();
+    api.create_connector(
+        &w.scope,
+        "no-rights",
+        &config(&[
+            ("connector.class", "PostgresCdcSourceV2"),
+            ("kafka.auth.mode", "SERVICE_ACCOUNT"),
+            ("database.hostname", "127.0.0.1"),
+            ("database.port", &port),
+            ("database.user", "workshop"),
+            ("database.password", PASSWORD),
+            ("database.dbname", "customers"),
+            ("topic.prefix", "other"),
+            ("publication.name", "other_publication"),
+            ("slot.name", "other_slot"),
+        ]),
+    )
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = api.connector_status(&w.scope, "no-rights").await.unwrap();
+        if status.state == "FAILED" {
+            assert!(
+                status.trace.contains("creating the publication"),
+                "{}",
+                status.trace
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "still {}", status.state);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -352,6 +390,10 @@ async fn a_mysql_cdc_source_snapshots_demo_accounts_then_streams_an_insert() {
         ["a001", "a002", "a003", "a004", "a005", "a006", "a007"]
     );
     assert_eq!(records[6].value["after"]["last_name"], "Muetzlitz");
+    let versions = w
+        .standin
+        .with_world(|world| world.subjects.get(&format!("{topic}-value")).map(Vec::len));
+    assert_eq!(versions, Some(1), "the real envelope, not the toy one");
     assert!(
         records[0].value["after"]["create_ts"].is_string(),
         "a TIMESTAMP decodes as a time: {:?}",

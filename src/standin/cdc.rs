@@ -34,7 +34,7 @@ use tokio::time::Instant;
 
 pub use postgres::test_decoding_columns;
 
-use super::world::Connector;
+use super::world::{Connector, ConnectorPhase};
 use super::{Ctx, Shared, connect};
 use envelope::{Change, Origin, Table};
 
@@ -359,8 +359,27 @@ impl Player {
         }
         match self.run_against(source).await {
             Ok(()) | Err(CdcError::Gone) => {}
-            Err(e) => tracing::warn!(connector = %self.settings.name, error = %e,
-                "the stand-in stopped playing the connector"),
+            Err(e) => {
+                tracing::warn!(connector = %self.settings.name, error = %e,
+                    "the stand-in stopped playing the connector");
+                self.fail(&e);
+            }
+        }
+    }
+
+    /// The connector ends FAILED with the error in its trace, as the real one does when its
+    /// database refuses it (no publication rights, a slot of another plugin, …).
+    fn fail(&self, e: &CdcError) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        let mut w = shared.world.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(c) = w.connectors.iter_mut().find(|c| c.id == self.settings.id) {
+            c.script = Some(vec![ConnectorPhase {
+                state: "FAILED".into(),
+                trace: format!("io.debezium.DebeziumException: {e}\n"),
+                lasts: Duration::ZERO,
+            }]);
         }
     }
 
@@ -411,6 +430,16 @@ impl Player {
             let shared = self.shared.upgrade().ok_or(CdcError::Gone)?;
             let mut w = shared.world.lock().unwrap_or_else(PoisonError::into_inner);
             w.ensure_topic(&self.settings.cluster, &topic, 1);
+            // The toy envelope registered when the connector started running was never the
+            // real connector's: the real schema takes the subject over.
+            let subject = format!("{topic}-value");
+            let toy = connect::envelope_schema(&topic);
+            if w.subjects
+                .get(&subject)
+                .is_some_and(|versions| versions.iter().all(|v| v.schema == toy))
+            {
+                w.subjects.remove(&subject);
+            }
             w.register(&format!("{topic}-value"), &text, None)
         };
         let (tx, rx) = oneshot::channel();
