@@ -5,6 +5,11 @@
 //!
 //! Its answers are built from the official OpenAPI specs and checked against them by the
 //! contract tests (`tests/standin_contract.rs`).
+//!
+//! With [`StandIn::start_kafka`] running source connectors write change events to an
+//! in-process Kafka: a toy stream (module `kafka`), or, for the PostgreSQL and MySQL CDC
+//! sources whose database can be reached, the real rows and changes of that database (module
+//! `cdc`, tested against real PostgreSQL and MariaDB in `tests/standin_cdc.rs`).
 
 mod cdc;
 mod connect;

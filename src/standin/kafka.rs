@@ -2,7 +2,9 @@
 //! protocol endpoint (librdkafka's mock cluster, started here): when a source starts
 //! running, a snapshot of three rows per table (`op = r`), then one insert per interval while it
 //! keeps running. Values are Avro in the Confluent wire format with the schema the stand-in's
-//! registry holds, so the guide decodes them exactly as it would Confluent Cloud's.
+//! registry holds, so the guide decodes them exactly as it would Confluent Cloud's. PostgreSQL
+//! and MySQL CDC sources whose database can be reached are played for real instead (module
+//! `cdc`); this thread also creates their topics, as only it may touch the mock cluster.
 
 use std::collections::HashMap;
 use std::time::Duration;
