@@ -259,6 +259,28 @@ async fn a_postgres_cdc_source_snapshots_the_course_tables_then_streams_inserts_
     let delete = records.iter().find(|r| r.value["op"] == "d").unwrap();
     assert_eq!(delete.value["after"], Value::Null);
 
+    // The lesson's sale generator: a decimal and a timestamp read from the slot keep their types.
+    db.batch_execute(
+        "INSERT INTO sale (sale_id, amount, date_sale, product_id, user_id, store_id) \
+         SELECT gen_random_uuid()::text, round((random() * 10000)::numeric, 3), now(), \
+                1 + floor(random() * 100)::int, 1 + floor(random() * 100)::int, 1 + floor(random() * 100)::int",
+    )
+    .await
+    .unwrap();
+    let sales = topics
+        .until("postgres.public.sale", "the generated sale", |r| {
+            r.iter().any(|r| r.value["op"] == "c")
+        })
+        .await;
+    let sale = &sales.iter().find(|r| r.value["op"] == "c").unwrap().value;
+    let amount = sale["after"]["amount"].as_str().unwrap_or("");
+    assert!(
+        regex::Regex::new(r"^\d+\.\d{3}$").unwrap().is_match(amount),
+        "{sale:?}"
+    );
+    let year = sale["after"]["date_sale"].as_str().unwrap_or("");
+    assert!(year.starts_with("20"), "a timestamp: {sale:?}");
+
     // Paused, the connector reads nothing; resumed, it catches up from the slot.
     let api: Arc<dyn ConfluentApi> = Arc::new(client);
     api.pause_connector(&w.scope, "PostgresCdcSourceV2Connector_0")

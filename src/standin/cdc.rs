@@ -199,16 +199,8 @@ fn wanted(shared: &Shared) -> Vec<(Settings, bool)> {
     w.connectors
         .iter()
         .filter(|c| c.kind == "source")
-        .map(Settings::of)
-        .filter(|s| played_class(s.class()))
-        .map(|s| {
-            let running = w
-                .connectors
-                .iter()
-                .find(|c| c.id == s.id)
-                .is_some_and(|c| connect::state(&ctx, c).0 == "RUNNING");
-            (s, running)
-        })
+        .map(|c| (Settings::of(c), connect::state(&ctx, c).0 == "RUNNING"))
+        .filter(|(s, _)| played_class(s.class()))
         .collect()
 }
 
