@@ -62,6 +62,8 @@ pub enum CdcError {
     Decoding(String),
     #[error("the in-process Kafka: {0}")]
     Kafka(String),
+    #[error("the stand-in's CDC thread cannot start: {0}")]
+    Thread(std::io::Error),
     #[error("the stand-in stopped")]
     Gone,
 }
@@ -172,14 +174,14 @@ pub(crate) fn start(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| CdcError::Kafka(e.to_string()))?;
+        .map_err(CdcError::Thread)?;
     if let Some(s) = shared.upgrade() {
         s.plays.active.store(true, Ordering::SeqCst);
     }
     std::thread::Builder::new()
         .name("standin-cdc".into())
         .spawn(move || runtime.block_on(supervise(shared, producer, topics)))
-        .map_err(|e| CdcError::Kafka(e.to_string()))?;
+        .map_err(CdcError::Thread)?;
     Ok(())
 }
 
@@ -198,9 +200,11 @@ fn wanted(shared: &Shared) -> Vec<(Settings, bool)> {
     };
     w.connectors
         .iter()
-        .filter(|c| c.kind == "source")
+        .filter(|c| {
+            c.kind == "source"
+                && played_class(c.config.get("connector.class").map_or("", String::as_str))
+        })
         .map(|c| (Settings::of(c), connect::state(&ctx, c).0 == "RUNNING"))
-        .filter(|(s, _)| played_class(s.class()))
         .collect()
 }
 
