@@ -174,7 +174,9 @@ pub struct StandinArgs {
     #[arg(long)]
     pub realistic: bool,
     /// Also run an in-process Kafka (librdkafka's mock cluster) that running source connectors
-    /// write change events to, so topic samples and `topic_messages` checks have records.
+    /// write change events to, so topic samples and `topic_messages` checks have records; a
+    /// PostgreSQL or MySQL CDC source whose database can be reached streams that database's
+    /// real rows and changes.
     #[arg(long)]
     pub kafka: bool,
     /// Rehearse the shipped course: write what the `confluent-cloud` module's apply would

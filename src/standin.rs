@@ -5,7 +5,13 @@
 //!
 //! Its answers are built from the official OpenAPI specs and checked against them by the
 //! contract tests (`tests/standin_contract.rs`).
+//!
+//! With [`StandIn::start_kafka`] running source connectors write change events to an
+//! in-process Kafka: a toy stream (module `kafka`), or, for the PostgreSQL and MySQL CDC
+//! sources whose database can be reached, the real rows and changes of that database (module
+//! `cdc`, tested against real PostgreSQL and MariaDB in `tests/standin_cdc.rs`).
 
+mod cdc;
 mod connect;
 mod control;
 mod data;
@@ -31,6 +37,7 @@ use crate::backend::confluent::{ApiKey, KeyKind};
 use respond::{Api, Resp};
 mod kafka;
 
+pub use cdc::{CdcError, test_decoding_columns};
 pub use kafka::SNAPSHOT_ROWS;
 pub use world::{ConnectorPhase, Exchange, Fault, ScriptedResults, Timings, World};
 
@@ -43,7 +50,7 @@ fn running_sources(shared: &Shared) -> Vec<kafka::SourceTopic> {
         timings: shared.timings,
     };
     connect::tick(&mut w, &ctx);
-    connect::running_source_topics(&w, &ctx)
+    connect::running_source_topics(&w, &ctx, |c| shared.plays.toy(c))
         .into_iter()
         .map(|topic| {
             let schema = connect::envelope_schema(&topic);
@@ -68,6 +75,8 @@ struct Shared {
     world: Mutex<World>,
     base_url: String,
     timings: Timings,
+    /// The CDC sources played against real databases (the toy feed leaves them alone).
+    plays: cdc::Plays,
 }
 
 /// A running stand-in. Dropping it stops the server.
@@ -161,6 +170,7 @@ impl StandIn {
             world: Mutex::new(world),
             base_url,
             timings,
+            plays: cdc::Plays::default(),
         });
         let app = Router::new()
             .fallback(handle)
@@ -190,13 +200,14 @@ impl StandIn {
         self.addr
     }
 
-    /// Look at or change the world directly (seeding, assertions).
     /// Start an in-process Kafka (librdkafka's mock cluster) that running source connectors
-    /// write change events to, one round every `every`, until the stand-in is dropped.
-    /// Returns its bootstrap address.
+    /// write change events to, one toy round every `every`, until the stand-in is dropped; a
+    /// PostgreSQL or MySQL CDC source whose database can be reached is played against it
+    /// instead (see the `cdc` module). Returns its bootstrap address.
     pub fn start_kafka(&self, every: Duration) -> Result<String, String> {
         let shared = Arc::downgrade(&self.shared);
         let (tx, rx) = std::sync::mpsc::channel();
+        let (topic_tx, topic_rx) = std::sync::mpsc::channel::<cdc::TopicRequest>();
         std::thread::Builder::new()
             .name("standin-kafka".into())
             .spawn(move || {
@@ -211,7 +222,22 @@ impl StandIn {
                     }
                 };
                 loop {
-                    std::thread::sleep(every);
+                    // Topic requests of the played sources are served between rounds: only
+                    // this thread may touch the mock cluster.
+                    let due = std::time::Instant::now() + every;
+                    loop {
+                        let left = due.saturating_duration_since(std::time::Instant::now());
+                        match topic_rx.recv_timeout(left) {
+                            Ok((topic, reply)) => {
+                                let _ = reply.send(feed.create_topic(&topic));
+                            }
+                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
+                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                                std::thread::sleep(left);
+                                break;
+                            }
+                        }
+                    }
                     let Some(shared) = shared.upgrade() else {
                         break;
                     };
@@ -221,10 +247,17 @@ impl StandIn {
                 }
             })
             .map_err(|e| format!("cannot start the in-process Kafka: {e}"))?;
-        rx.recv()
-            .map_err(|_| "the in-process Kafka did not start".to_string())?
+        let bootstrap = rx
+            .recv()
+            .map_err(|_| "the in-process Kafka did not start".to_string())??;
+        if let Err(e) = cdc::start(Arc::downgrade(&self.shared), &bootstrap, topic_tx) {
+            // The toy stream still runs for every source.
+            tracing::warn!(error = %e, "the stand-in cannot play CDC sources against databases");
+        }
+        Ok(bootstrap)
     }
 
+    /// Look at or change the world directly (seeding, assertions).
     pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
         let mut w = self
             .shared

@@ -5,6 +5,9 @@ mod mysql;
 mod postgres;
 mod tls;
 
+/// A MySQL value as text (the stand-in's MySQL source reads rows with it).
+pub(crate) use mysql::text as mysql_text;
+
 use std::fmt;
 use std::time::Duration;
 

@@ -113,6 +113,9 @@ pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
                 "Kafka (mock cluster) on {bootstrap}: running source connectors write a change every {}s",
                 CHANGE_EVERY.as_secs()
             );
+            println!(
+                "PostgreSQL and MySQL CDC sources whose database answers stream its real rows and changes instead"
+            );
         }
         println!(
             "environment {} · cluster {} · compute pool {}",

@@ -165,11 +165,17 @@ pub(super) fn envelope_schema(topic: &str) -> String {
     .to_string()
 }
 
-/// The topics of every source connector that is RUNNING now (a paused one writes nothing).
-pub(super) fn running_source_topics(w: &World, ctx: &Ctx) -> Vec<String> {
+/// The topics of every source connector that is RUNNING now (a paused one writes nothing) and
+/// that `toy` lets the toy feed write for.
+pub(super) fn running_source_topics(
+    w: &World,
+    ctx: &Ctx,
+    toy: impl Fn(&Connector) -> bool,
+) -> Vec<String> {
     w.connectors
         .iter()
         .filter(|c| c.kind == "source" && c.materialised && state(ctx, c).0 == "RUNNING")
+        .filter(|c| toy(c))
         .flat_map(source_topics)
         .collect()
 }

@@ -2,7 +2,9 @@
 //! protocol endpoint (librdkafka's mock cluster, started here): when a source starts
 //! running, a snapshot of three rows per table (`op = r`), then one insert per interval while it
 //! keeps running. Values are Avro in the Confluent wire format with the schema the stand-in's
-//! registry holds, so the guide decodes them exactly as it would Confluent Cloud's.
+//! registry holds, so the guide decodes them exactly as it would Confluent Cloud's. PostgreSQL
+//! and MySQL CDC sources whose database can be reached are played for real instead (module
+//! `cdc`); this thread also creates their topics, as only it may touch the mock cluster.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -90,6 +92,13 @@ impl ChangeFeed {
             producer,
             next_id: HashMap::new(),
         })
+    }
+
+    /// A topic of one partition, for a source the stand-in plays against a real database.
+    pub fn create_topic(&self, name: &str) -> Result<(), String> {
+        self.mock
+            .create_topic(name, 1, 1)
+            .map_err(|e| e.to_string())
     }
 
     pub fn bootstrap(&self) -> String {

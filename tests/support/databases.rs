@@ -162,6 +162,29 @@ impl Postgres {
         run(&mut cmd, "psql");
     }
 
+    /// Run a SQL file (psql meta-commands such as `\set` allowed) as the superuser.
+    pub fn psql_file(&self, db: &str, file: &Path) {
+        let psql = find("psql", &[]).unwrap_or_else(|| self.bin.join("psql"));
+        let mut cmd = Command::new(psql);
+        cmd.env("PGPASSWORD", PASSWORD)
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+            ])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-d")
+            .arg(db)
+            .arg("-f")
+            .arg(file);
+        run(&mut cmd, "psql -f");
+    }
+
     /// The workshop user and database with an `orders` table of three rows.
     pub fn seed(&self) {
         self.psql(
