@@ -265,7 +265,11 @@ impl Builder<'_> {
             // Commands keep their lines and indentation, like statements below.
             StepKind::Shell(_) => Vec::new(),
             StepKind::Manual(m) => vec![Piece {
-                text: format!("☐ {}", m.confirm),
+                text: format!(
+                    "☐ {}",
+                    Template::parse(&m.confirm)
+                        .map_or_else(|_| m.confirm.clone(), |c| c.display(self.values.as_ref()))
+                ),
                 style: t.text,
                 link: None,
             }],
