@@ -3,7 +3,9 @@
 
 #![allow(
     clippy::expect_used,
-    reason = "the tmux driver fails the test loudly when tmux itself fails"
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "the tmux driver and the database setup fail the test loudly when a tool fails"
 )]
 
 #[path = "support/cli.rs"]
