@@ -10,6 +10,8 @@
 
 #[path = "support/cli.rs"]
 mod cli;
+#[path = "support/course.rs"]
+mod course;
 #[path = "support/databases.rs"]
 mod databases;
 
@@ -417,27 +419,6 @@ async fn the_confluent_lesson_provisions_and_every_check_passes_with_the_modules
     drop(standin);
 }
 
-/// Serves `body` as the VM setup status page the database lessons poll.
-async fn status_page(body: &'static str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("status page port");
-    let addr = listener.local_addr().expect("status page address");
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut request = [0u8; 1024];
-            let _ = socket.read(&mut request).await;
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = socket.write_all(reply.as_bytes()).await;
-        }
-    });
-    format!("http://{addr}/status.txt")
-}
-
 /// The shipped course through the prerequisites, the Confluent lesson, the database lesson and
 /// the PostgreSQL CDC lesson, in the real terminal, against the stand-in and REAL PostgreSQL 15
 /// and MariaDB seeded with the course's own seed scripts. The Terraform steps replay what the
@@ -448,84 +429,26 @@ async fn the_postgres_lesson_carries_a_marker_row_from_a_real_database_to_its_to
     let Some(t) = Tmux::start(140, 45) else {
         return;
     };
-    let (Some(pg), Some(maria)) = (databases::Postgres::start(), databases::MariaDb::start())
-    else {
+    let Some(world) = course::CourseWorld::start().await else {
         return;
     };
-    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("assets/terraform/aws-mysql-postgres/files");
-    pg.psql("postgres", "CREATE DATABASE customers");
-    pg.psql_file("customers", &seeds.join("postgres/01_create_tables.sql"));
-    pg.psql_file("customers", &seeds.join("postgres/02_fill_tables.sql"));
-    let accounts = std::fs::read_to_string(seeds.join("mysql/accounts.sql.tftpl"))
-        .expect("the MySQL seed")
-        .replace("${mysql_cdc_password}", databases::PASSWORD);
-    maria.sql(&format!(
-        "CREATE USER 'mysqluser'@'%' IDENTIFIED BY '{}'; DROP USER IF EXISTS ''@'localhost'; {accounts}",
-        databases::PASSWORD
-    ));
-
-    let standin = cdc_workshop::standin::StandIn::start(cdc_workshop::standin::Timings::default())
-        .await
-        .expect("stand-in");
-    let s = standin.seed_workshop();
-    let bootstrap = standin
-        .start_kafka(std::time::Duration::from_millis(500))
-        .expect("the stand-in's Kafka");
-    standin
-        .apply_confluent_module(&s, &cdc_workshop::assets::Assets::embedded())
-        .expect("the module's topic and schema");
-    let status_url = status_page("cdc-workshop: databases ready\n").await;
-
     let home = tempfile::tempdir().expect("temp dir");
-    let replay = home.path().join("replay");
-    std::fs::create_dir_all(&replay).expect("replay dir");
-    std::fs::write(
-        replay.join("confluent-cloud.json"),
-        s.confluent_module_outputs(&standin.url(), &bootstrap)
-            .to_string(),
-    )
-    .expect("replayed confluent outputs");
-    let plain = |v: &str| serde_json::json!({"sensitive": false, "type": "string", "value": v});
-    let secret = |v: &str| serde_json::json!({"sensitive": true, "type": "string", "value": v});
-    let dbs = serde_json::json!({
-        "instance_id": plain("i-0123456789abcdef0"),
-        "public_ip": plain("127.0.0.1"),
-        "mysql_port": plain(&maria.port.to_string()),
-        "postgres_port": plain(&pg.port.to_string()),
-        "mysql_user": plain("mysqluser"),
-        "mysql_cdc_user": plain("debezium"),
-        "mysql_database": plain("demo"),
-        "postgres_user": plain("postgres"),
-        "postgres_database": plain("customers"),
-        "ssh_command": plain(""),
-        "status_url": plain(&status_url),
-        "mysql_password": secret(databases::PASSWORD),
-        "mysql_cdc_password": secret(databases::PASSWORD),
-        "postgres_password": secret(databases::PASSWORD),
-    });
-    std::fs::write(replay.join("aws-mysql-postgres.json"), dbs.to_string())
-        .expect("replayed database outputs");
     let env_file = home.path().join("env");
-    let exports = format!(
-        "export CDC_WORKSHOP_HOME={home} CDC_WORKSHOP_TEST_TERRAFORM_REPLAY={replay} \
-         CDC_WORKSHOP_CONFLUENT_API_URL={url} CDC_WORKSHOP_METRICS_URL={url} \
-         CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL=plaintext CDC_WORKSHOP_CREDENTIAL_STORE=file \
-         CDC_WORKSHOP_PUBLIC_IP=127.0.0.1 AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE \
-         AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12 \
-         CONFLUENT_CLOUD_API_KEY='{key}' CONFLUENT_CLOUD_API_SECRET='{secret}'\n",
-        home = home.path().display(),
-        replay = replay.display(),
-        url = standin.url(),
-        key = s.cloud_key.key,
-        secret = s.cloud_key.secret,
-    );
+    let mut exports = format!("export CDC_WORKSHOP_HOME={}", home.path().display());
+    for (name, value) in world.guide_env() {
+        exports.push_str(&format!(" {name}='{value}'"));
+    }
+    exports.push('\n');
     std::fs::write(&env_file, exports).expect("env file");
+    let settings: String = world
+        .course_settings()
+        .iter()
+        .map(|s| format!(" --set {s}"))
+        .collect();
     let bin = cli::bin();
-    let confluent_api = standin.url();
     tokio::task::spawn_blocking(move || {
         t.line(&format!(
-            "source {}; export PS1='$ '; clear; {} --set owner_email=ann@example.com --set confluent_api_url={confluent_api}; echo EXITED-$?",
+            "source {}; export PS1='$ '; clear; {}{settings}; echo EXITED-$?",
             env_file.display(),
             bin.display()
         ));
@@ -552,7 +475,11 @@ async fn the_postgres_lesson_carries_a_marker_row_from_a_real_database_to_its_to
         }
         t.keys(&["n"]);
         t.wait_for("lesson 3/");
-        for done in ["✓ 1 Work out the resources'", "✓ 2 Create the Confluent Cloud", "✓ 3 Create the salesforce_myleads"] {
+        for done in [
+            "✓ 1 Work out the resources'",
+            "✓ 2 Create the Confluent Cloud",
+            "✓ 3 Create the salesforce_myleads",
+        ] {
             t.keys(&["Enter"]);
             t.wait_for(done);
         }
@@ -589,6 +516,5 @@ async fn the_postgres_lesson_carries_a_marker_row_from_a_real_database_to_its_to
     })
     .await
     .expect("the tmux scenario");
-    drop(standin);
-    drop((pg, maria));
+    drop(world);
 }
