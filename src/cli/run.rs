@@ -88,6 +88,7 @@ async fn drive(ws: Workspace, args: &RunArgs) -> Result<Exit, CliError> {
     let (tasks, rx) = TaskManager::new(ws.services()?, ws.values.clone(), work_dir, opened.journal);
     let mut driver = Driver {
         engine: opened.engine,
+        values: ws.values.clone(),
         tasks,
         rx,
         clock,
@@ -103,6 +104,8 @@ async fn drive(ws: Workspace, args: &RunArgs) -> Result<Exit, CliError> {
 
 struct Driver {
     engine: Engine,
+    /// Fills in what a manual step's sentence names (`{{ vars.aws_region }}`).
+    values: crate::values::Values,
     tasks: TaskManager,
     rx: mpsc::Receiver<TaskEvent>,
     clock: Arc<dyn Clock>,
@@ -328,6 +331,9 @@ impl Driver {
     }
 
     async fn confirm_manual(&mut self, title: &str, confirm: &str, yes: bool) -> bool {
+        let snapshot = self.values.snapshot(self.engine.session());
+        let confirm = &crate::lesson::template::Template::parse(confirm)
+            .map_or_else(|_| confirm.to_string(), |t| t.display(snapshot.as_ref()));
         if yes {
             if self.format == Format::Text {
                 println!("  ✓ {title}: {confirm} (confirmed by --yes)");
