@@ -2,10 +2,10 @@
 //! Confluent stand-in and its Kafka, real PostgreSQL and MariaDB seeded with the course's own
 //! scripts, and the Terraform modules' outputs replayed through the documented test seam.
 //!
-//! Today it covers the lessons whose systems can all run here: welcome, prerequisites, the
-//! Confluent lesson, the database VM, MySQL CDC and PostgreSQL CDC (with their end-to-end
-//! markers). The Oracle, Salesforce, Flink and sink lessons join as the stand-in learns to play
-//! them.
+//! Today it covers welcome, prerequisites, the Confluent lesson, Oracle (its records played
+//! by the test, as no Oracle database can run here), the database VM, MySQL CDC and PostgreSQL
+//! CDC (with their end-to-end markers) and Salesforce (its OAuth endpoint played by the test).
+//! The Flink, sink and teardown lessons join as the stand-in learns to play them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -21,7 +21,7 @@ use std::path::Path;
 use cli::{Home, of_type};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_aws_track_runs_through_the_cdc_lessons_and_every_check_passes_in_order() {
+async fn the_aws_track_runs_through_every_source_lesson_and_every_check_passes_in_order() {
     let Some(world) = course::CourseWorld::start().await else {
         return;
     };
@@ -36,15 +36,17 @@ async fn the_aws_track_runs_through_the_cdc_lessons_and_every_check_passes_in_or
         eprintln!("skipped: the prerequisites lesson asks terraform for its version");
         return;
     }
+    // The Oracle connector's records (no Oracle database can run here).
+    world.play_oracle();
     let home = Home::with_lessons(Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons"));
     let mut args = vec![
         "run".to_string(),
         "--track".into(),
         "aws".into(),
         "--components".into(),
-        "mysql,postgres".into(),
+        "oracle,mysql,postgres,salesforce".into(),
         "--to".into(),
-        "postgres-cdc".into(),
+        "salesforce-cdc".into(),
         "--yes".into(),
         "--format".into(),
         "json".into(),
@@ -84,9 +86,12 @@ async fn the_aws_track_runs_through_the_cdc_lessons_and_every_check_passes_in_or
             "welcome",
             "prerequisites-aws",
             "confluent-cloud",
+            "oracle-aws",
+            "oracle-cdc",
             "databases-aws",
             "mysql-cdc",
-            "postgres-cdc"
+            "postgres-cdc",
+            "salesforce-cdc"
         ]
     );
     let passed = |id: &str| {
@@ -96,6 +101,13 @@ async fn the_aws_track_runs_through_the_cdc_lessons_and_every_check_passes_in_or
     };
     for id in [
         "cluster-ready",
+        "oracle-ready",
+        "oracle-running",
+        "contacts-snapshot",
+        "oracle-contact-arrived",
+        "redo-topic",
+        "salesforce-running",
+        "contact-arrived",
         "contacts-schema",
         "dbs-ready",
         "mysql-accounts",

@@ -24,6 +24,10 @@ use super::databases::{MariaDb, PASSWORD, Postgres};
 pub struct CourseWorld {
     pub standin: StandIn,
     pub seeded: SeededWorkshop,
+    /// The stand-in's Kafka (librdkafka's mock cluster).
+    pub bootstrap: String,
+    /// Plays Salesforce's OAuth token endpoint (every sign-in succeeds).
+    pub salesforce_login: String,
     pub pg: Postgres,
     pub maria: MariaDb,
     pub replay: tempfile::TempDir,
@@ -31,6 +35,11 @@ pub struct CourseWorld {
 
 /// Serves `body` as a VM's setup status page; returns its URL.
 async fn status_page(body: &'static str) -> String {
+    format!("{}/status.txt", serve(body).await)
+}
+
+/// Answers every request with 200 and `body`; returns the base URL.
+async fn serve(body: &'static str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -45,7 +54,7 @@ async fn status_page(body: &'static str) -> String {
             let _ = socket.write_all(reply.as_bytes()).await;
         }
     });
-    format!("http://{addr}/status.txt")
+    format!("http://{addr}")
 }
 
 fn seeds() -> PathBuf {
@@ -111,9 +120,30 @@ impl CourseWorld {
             dbs.to_string(),
         )
         .unwrap();
+        let oracle_status = status_page("cdc-workshop: oracle ready\n").await;
+        let oracle = json!({
+            "instance_id": plain("i-0fedcba9876543210"),
+            "public_ip": plain("127.0.0.1"),
+            "oracle_port": plain("1521"),
+            "oracle_service": plain("XEPDB1"),
+            "cdc_user": plain("C##MYUSER"),
+            "schema_user": plain("ordermgmt"),
+            "ssh_command": plain(""),
+            "status_url": plain(&oracle_status),
+            "cdc_password": secret(PASSWORD),
+            "schema_password": secret(PASSWORD),
+            "sys_password": secret(PASSWORD),
+        });
+        std::fs::write(replay.path().join("aws-oracle.json"), oracle.to_string()).unwrap();
+        let salesforce_login = serve(
+            r#"{"access_token":"00Dtoken","instance_url":"https://example.my.salesforce.com"}"#,
+        )
+        .await;
         Some(Self {
             standin,
             seeded,
+            bootstrap,
+            salesforce_login,
             pg,
             maria,
             replay,
@@ -144,6 +174,11 @@ impl CourseWorld {
                 "CONFLUENT_CLOUD_API_SECRET",
                 self.seeded.cloud_key.secret.clone(),
             ),
+            ("SALESFORCE_USER", "ann@example.com".into()),
+            ("SALESFORCE_PASSWORD", PASSWORD.into()),
+            ("SALESFORCE_SECURITY_TOKEN", "Tok3nExample".into()),
+            ("SALESFORCE_CONSUMER_KEY", "3MVG9consumerEXAMPLE".into()),
+            ("SALESFORCE_CONSUMER_SECRET", "C0nsumerSecretEXAMPLE".into()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
@@ -155,6 +190,127 @@ impl CourseWorld {
         vec![
             "owner_email=ann@example.com".into(),
             format!("confluent_api_url={}", self.standin.url()),
+            format!("salesforce_login_url={}", self.salesforce_login),
         ]
+    }
+}
+
+/// The Oracle CDC connector's records as the course's lessons expect them: upper-case columns
+/// plus the connector's metadata, the snapshot of CONTACTS (319 rows) and PRODUCTS (288, prices
+/// with cents), and the four copies of the contact the Oracle lesson inserts.
+impl CourseWorld {
+    pub fn play_oracle(&self) {
+        use apache_avro::Schema;
+        use apache_avro::types::{Record, Value as Avro};
+        use rdkafka::ClientConfig;
+        use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+
+        let producer: BaseProducer = ClientConfig::new()
+            .set("bootstrap.servers", &self.bootstrap)
+            .create()
+            .unwrap();
+        let nullable =
+            |name: &str, ty: &str| json!({"name": name, "type": ["null", ty], "default": null});
+        let table = |name: &str, columns: &[(&str, &str)]| -> (String, Schema, u32) {
+            let topic = format!("XEPDB1.ORDERMGMT.{name}");
+            let mut fields: Vec<serde_json::Value> =
+                columns.iter().map(|(c, t)| nullable(c, t)).collect();
+            for meta in ["table", "op_type", "username"] {
+                fields.push(nullable(meta, "string"));
+            }
+            let text =
+                json!({"type": "record", "name": name, "namespace": "ordermgmt", "fields": fields})
+                    .to_string();
+            let id = self
+                .standin
+                .with_world(|w| w.register(&format!("{topic}-value"), &text, Some("AVRO")));
+            self.standin.seed_topic(&self.seeded.cluster, &topic, 1);
+            (topic, Schema::parse_str(&text).unwrap(), id)
+        };
+        let send =
+            |(topic, schema, id): &(String, Schema, u32), key: String, row: Vec<(&str, Avro)>| {
+                let mut record = Record::new(schema).unwrap();
+                for (name, value) in row {
+                    record.put(name, Avro::Union(1, Box::new(value)));
+                }
+                let mut payload = vec![0u8];
+                payload.extend(id.to_be_bytes());
+                payload.extend(apache_avro::to_avro_datum(schema, record).unwrap());
+                producer
+                    .send(BaseRecord::to(topic).key(&key).payload(&payload))
+                    .unwrap();
+                producer.poll(std::time::Duration::ZERO);
+            };
+        let contacts = table(
+            "CONTACTS",
+            &[
+                ("CONTACT_ID", "long"),
+                ("FIRST_NAME", "string"),
+                ("LAST_NAME", "string"),
+                ("EMAIL", "string"),
+            ],
+        );
+        let contact = |id: i64, first: &str, last: &str, email: &str, op: &str| {
+            vec![
+                ("CONTACT_ID", Avro::Long(id)),
+                ("FIRST_NAME", Avro::String(first.into())),
+                ("LAST_NAME", Avro::String(last.into())),
+                ("EMAIL", Avro::String(email.into())),
+                ("table", Avro::String("XEPDB1.ORDERMGMT.CONTACTS".into())),
+                ("op_type", Avro::String(op.into())),
+                ("username", Avro::String("C##MYUSER".into())),
+            ]
+        };
+        for id in 1..=319 {
+            send(
+                &contacts,
+                id.to_string(),
+                contact(
+                    id,
+                    &format!("First{id}"),
+                    &format!("Last{id}"),
+                    &format!("contact{id}@example.com"),
+                    "R",
+                ),
+            );
+        }
+        for id in 320..=323 {
+            send(
+                &contacts,
+                id.to_string(),
+                contact(id, "Carsten", "Muetzlitz", "cmutzlitz@confluent.io", "I"),
+            );
+        }
+        let products = table(
+            "PRODUCTS",
+            &[
+                ("PRODUCT_ID", "long"),
+                ("PRODUCT_NAME", "string"),
+                ("DESCRIPTION", "string"),
+                ("LIST_PRICE", "double"),
+            ],
+        );
+        for id in 1..=288 {
+            send(
+                &products,
+                id.to_string(),
+                vec![
+                    ("PRODUCT_ID", Avro::Long(id)),
+                    ("PRODUCT_NAME", Avro::String(format!("Product {id}"))),
+                    (
+                        "DESCRIPTION",
+                        Avro::String("Speed: 2.4GHz, Cores: 8".into()),
+                    ),
+                    ("LIST_PRICE", Avro::Double(99.99 + id as f64)),
+                    ("table", Avro::String("XEPDB1.ORDERMGMT.PRODUCTS".into())),
+                    ("op_type", Avro::String("R".into())),
+                    ("username", Avro::String("C##MYUSER".into())),
+                ],
+            );
+        }
+        // The redo topic appears with the first change.
+        self.standin
+            .seed_topic(&self.seeded.cluster, "XEPDB1.ORDERMGMT.REDOLOG", 1);
+        producer.flush(std::time::Duration::from_secs(10)).unwrap();
     }
 }
