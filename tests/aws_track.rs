@@ -15,6 +15,8 @@ mod cli;
 mod course;
 #[path = "support/databases.rs"]
 mod databases;
+#[path = "support/moto.rs"]
+mod moto;
 
 use std::path::Path;
 
@@ -138,5 +140,81 @@ async fn the_aws_track_runs_through_every_source_lesson_and_every_check_passes_i
     let out = ran.stdout();
     assert!(!out.contains(databases::PASSWORD));
     assert!(!out.contains(&world.seeded.flink_key.secret));
+
+    // Teardown: what steps created through the API goes first, then the modules, newest first.
+    let Some(aws) = moto::Moto::start() else {
+        return;
+    };
+    let mut teardown = home.command(&["teardown", "--yes", "--format", "json"]);
+    teardown.envs(world.guide_env());
+    let ran = cli::Ran(
+        tokio::task::spawn_blocking(move || teardown.output().unwrap())
+            .await
+            .unwrap(),
+    );
+    ran.assert_code(0);
+    let lines = ran.json_lines();
+    let finished = of_type(&lines, "teardown_finished");
+    let finished = finished.last().expect("teardown finished");
+    assert_eq!(finished["failed"], serde_json::json!([]), "{finished}");
+    let destroyed = finished["destroyed"].as_array().unwrap();
+    assert_eq!(
+        destroyed.first().and_then(|d| d.as_str()),
+        Some("aws-mysql-postgres"),
+        "newest first: {finished}"
+    );
+    assert_eq!(
+        destroyed.last().and_then(|d| d.as_str()),
+        Some("confluent-cloud")
+    );
+    let deleted: Vec<String> = of_type(&lines, "api_delete")
+        .iter()
+        .filter(|e| e["status"] == "deleted")
+        .filter_map(|e| e["name"].as_str().map(String::from))
+        .collect();
+    for connector in [
+        "oracle21-cdc-connector",
+        "MySqlCdcSourceV2Connector_0",
+        "PostgresCdcSourceV2Connector_0",
+        "SFCDC_contacts",
+    ] {
+        assert!(
+            deleted.iter().any(|d| d == connector),
+            "{connector} not deleted: {deleted:?}"
+        );
+    }
+    world
+        .standin
+        .with_world(|w| assert!(w.connectors.is_empty()));
+    // What the confluent-cloud module's real destroy does, the replay cannot: the test does it.
+    world
+        .standin
+        .with_world(|w| w.environments.remove(&world.seeded.environment));
+
+    // The teardown lesson's check proves nothing is left: the environment, EC2 instances with
+    // the participant's tag (moto has none), and the ledger.
+    let mut check_args = vec![
+        "check".to_string(),
+        "teardown/nothing-left".into(),
+        "--format".into(),
+        "json".into(),
+    ];
+    for setting in world.course_settings() {
+        check_args.push("--set".into());
+        check_args.push(setting);
+    }
+    let check_args: Vec<&str> = check_args.iter().map(String::as_str).collect();
+    let mut check = home.command(&check_args);
+    check
+        .envs(world.guide_env())
+        .env("CDC_WORKSHOP_AWS_ENDPOINT_URL", &aws.url);
+    let ran = cli::Ran(
+        tokio::task::spawn_blocking(move || check.output().unwrap())
+            .await
+            .unwrap(),
+    );
+    let out = ran.stdout();
+    assert!(out.contains("\"pass\""), "{out}\n{}", ran.stderr());
+    ran.assert_code(0);
     drop(world);
 }
