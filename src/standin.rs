@@ -221,8 +221,12 @@ impl StandIn {
                 }
             })
             .map_err(|e| format!("cannot start the in-process Kafka: {e}"))?;
-        rx.recv()
-            .map_err(|_| "the in-process Kafka did not start".to_string())?
+        let bootstrap = rx
+            .recv()
+            .map_err(|_| "the in-process Kafka did not start".to_string())??;
+        // RUNNING Flink statements of the supported subset move data on it.
+        flink::start_jobs(Arc::downgrade(&self.shared), bootstrap.clone())?;
+        Ok(bootstrap)
     }
 
     pub fn with_world<T>(&self, f: impl FnOnce(&mut World) -> T) -> T {
