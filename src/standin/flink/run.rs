@@ -360,7 +360,7 @@ fn run(shared: &Weak<Shared>, bootstrap: &str, job: Job, control: &Control) {
                     Duration::from_secs(2),
                 ) {
                     Ok(r) => src.reader = Some(r),
-                    Err(_) => src.next_try = std::time::Instant::now() + Duration::from_millis(500),
+                    Err(_) => src.next_try = std::time::Instant::now() + Duration::from_millis(250),
                 }
             }
             let Some(reader) = &mut src.reader else {
