@@ -408,3 +408,54 @@ fn run(shared: &Weak<Shared>, bootstrap: &str, job: Job, control: &Control) {
         let _ = p.flush(Duration::from_secs(5));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn statement(sql: &str) -> Statement {
+        Statement {
+            env: "env-1".into(),
+            name: "s".into(),
+            sql: sql.into(),
+            compute_pool: "lfcp-1".into(),
+            principal: None,
+            properties: Default::default(),
+            created: tokio::time::Instant::now(),
+            fate: StatementFate::Runs,
+            stopped: false,
+            sql_kind: "INSERT".into(),
+            bounded: false,
+            columns: vec![],
+            rows: vec![],
+            page_size: 100,
+        }
+    }
+
+    #[test]
+    fn a_job_needs_the_subset_and_the_target_tables_schema() {
+        let mut w = World::default();
+        let insert = statement("INSERT INTO t SELECT a FROM s;");
+        assert!(matches!(job_for(&w, &insert), Err(JobError::NoSchema(t)) if t == "t"));
+        w.register(
+            "t-value",
+            r#"{"type":"record","name":"t_value","fields":[{"name":"a","type":"string"}]}"#,
+            None,
+        );
+        let job = job_for(&w, &insert).unwrap();
+        assert!(matches!(&job.sink, Sink::Table { topic, .. } if topic == "t"));
+        assert_eq!(sources(&job.query), ["s"]);
+        let limited = job_for(&w, &statement("SELECT a FROM s LIMIT 5")).unwrap();
+        assert!(matches!(limited.sink, Sink::Results { limit: Some(5) }));
+        assert!(matches!(
+            job_for(&w, &statement("CREATE TABLE u (a INT)")),
+            Err(JobError::NoJob)
+        ));
+        let unsupported = job_for(
+            &w,
+            &statement("SELECT ML_PREDICT('m', a) FROM s, LATERAL TABLE(x)"),
+        );
+        assert!(matches!(unsupported, Err(JobError::Sql(_))));
+    }
+}
