@@ -246,6 +246,12 @@ async fn the_flink_lessons_statements_move_records_between_topics() {
         properties: BTreeMap::new(),
     };
     client.create_statement(&w.scope, &join).await.unwrap();
+    let empty = NewStatement {
+        name: "empty-table".into(),
+        sql: "CREATE TABLE empty_table (a STRING)".into(),
+        properties: BTreeMap::new(),
+    };
+    client.create_statement(&w.scope, &empty).await.unwrap();
 
     let api: Arc<dyn ConfluentApi> = Arc::new(ConfluentClient::new().unwrap());
     let mut topics = Topics {
@@ -419,6 +425,17 @@ async fn the_flink_lessons_statements_move_records_between_topics() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(topics.read("mysql_mycontacts").await.len(), 3, "stopped");
     assert_eq!(topics.read("postgres_mycontacts").await.len(), 3, "deleted");
+    // A created table has its topic at once, empty, as in Confluent Cloud.
+    let s = topics.settings.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        let open = |t: &str| Reader::open(&s, t, Start::Beginning, Duration::from_secs(2)).is_ok();
+        // Reading does not create a topic: the control.
+        open("empty_table") && !open("no_such_table")
+    })
+    .await
+    .unwrap();
+    assert!(opened, "CREATE TABLE made no topic");
+    assert!(topics.read("empty_table").await.is_empty());
     let join = client.statement(&w.scope, "a-join").await.unwrap().unwrap();
     assert_eq!(join.phase, "RUNNING");
 }

@@ -3,7 +3,8 @@
 //!
 //! Tables are topics with a value schema `<table>-value`: `CREATE TABLE t (…)` registers one
 //! from its columns (nullable unless NOT NULL, DECIMAL as bytes with the decimal logical type),
-//! `CREATE TABLE t AS SELECT …` one inferred from its SELECT list.
+//! `CREATE TABLE t AS SELECT …` one inferred from its SELECT list. With the in-process Kafka, the
+//! table's topic is created there too, empty until a job writes to it.
 //!
 //! When the in-process Kafka runs ([`crate::standin::StandIn::start_kafka`]), RUNNING statements
 //! of a small subset also move data ([`run`]): `INSERT INTO t SELECT … FROM s [WHERE …]

@@ -120,9 +120,48 @@ pub(crate) fn start(shared: Weak<Shared>, bootstrap: String) -> Result<(), Strin
         .map_err(|e| format!("cannot start the stand-in's Flink jobs: {e}"))
 }
 
+/// The table a statement creates or writes to.
+fn written_table(sql: &str) -> Option<String> {
+    match parse(sql).ok()? {
+        Sql::CreateTable { name, .. }
+        | Sql::CreateTableAs { name, .. }
+        | Sql::Insert { target: name, .. } => Some(name),
+        Sql::Query(_) => None,
+    }
+}
+
+/// Confluent Cloud creates a table's topic with the table, so a reader finds an empty table
+/// rather than no topic. The mock cluster has no admin API; a producer's metadata request for
+/// the topic creates it (`allow.auto.create.topics`). Whether it worked.
+fn create_topic(creator: &mut Option<BaseProducer>, bootstrap: &str, topic: &str) -> bool {
+    if creator.is_none() {
+        *creator = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("allow.auto.create.topics", "true")
+            .create()
+            .map_err(|e| tracing::debug!(error = %e, "no producer to create table topics"))
+            .ok();
+    }
+    let Some(p) = creator else {
+        return false;
+    };
+    match p
+        .client()
+        .fetch_metadata(Some(topic), Duration::from_secs(2))
+    {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::debug!(%topic, error = %e, "the table's topic was not created yet");
+            false
+        }
+    }
+}
+
 fn supervise(shared: &Weak<Shared>, bootstrap: &str) {
     let mut jobs: HashMap<JobKey, Arc<Control>> = HashMap::new();
     let mut idle: HashSet<JobKey> = HashSet::new();
+    let mut created: HashSet<String> = HashSet::new();
+    let mut creator: Option<BaseProducer> = None;
     loop {
         std::thread::sleep(Duration::from_millis(100));
         let Some(strong) = shared.upgrade() else {
@@ -130,6 +169,7 @@ fn supervise(shared: &Weak<Shared>, bootstrap: &str) {
         };
         let mut present = HashMap::new();
         let mut new_jobs = Vec::new();
+        let mut to_create = Vec::new();
         {
             let w = strong.world.lock().unwrap_or_else(PoisonError::into_inner);
             let ctx = Ctx {
@@ -143,7 +183,18 @@ fn supervise(shared: &Weak<Shared>, bootstrap: &str) {
                 if jobs.contains_key(&key) || idle.contains(&key) {
                     continue;
                 }
-                if super::phase(&ctx, s) != "RUNNING" {
+                let phase = super::phase(&ctx, s);
+                if phase == "PENDING" || phase == "FAILED" {
+                    continue;
+                }
+                if let Some(table) = written_table(&s.sql) {
+                    to_create.push(table);
+                }
+                if phase != "RUNNING" {
+                    // DDL is done for good; a stopped statement may still be resumed.
+                    if phase == "COMPLETED" {
+                        idle.insert(key);
+                    }
                     continue;
                 }
                 // Scripted results stand for the query's rows; the job would add its own.
@@ -164,6 +215,11 @@ fn supervise(shared: &Weak<Shared>, bootstrap: &str) {
             }
         }
         drop(strong);
+        for table in to_create {
+            if created.insert(table.clone()) && !create_topic(&mut creator, bootstrap, &table) {
+                created.remove(&table);
+            }
+        }
         jobs.retain(|key, control| match present.get(key) {
             Some(stopped) => {
                 control.paused.store(*stopped, Ordering::Relaxed);
@@ -208,6 +264,7 @@ struct Source {
 struct Input {
     settings: KafkaSettings,
     sources: Vec<Source>,
+    /// Writer schemas by id; `None` for one that does not parse.
     schemas: HashMap<u32, Option<WriterSchema>>,
 }
 
@@ -218,7 +275,7 @@ impl Input {
         let Some((id, datum)) = frame(bytes) else {
             return Some(plain(bytes));
         };
-        let schema = self.schemas.entry(id).or_insert_with(|| {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.schemas.entry(id) {
             let text = shared.upgrade().and_then(|s| {
                 let w = s.world.lock().unwrap_or_else(PoisonError::into_inner);
                 w.subjects
@@ -226,10 +283,11 @@ impl Input {
                     .flatten()
                     .find(|r| r.id == id)
                     .map(|r| r.schema.clone())
-            });
-            text.and_then(|t| WriterSchema::parse(&t).ok())
-        });
-        schema.as_ref()?.decode(datum).ok()
+            })?;
+            // An id the registry does not hold yet is asked for again with the next record.
+            slot.insert(WriterSchema::parse(&text).ok());
+        }
+        self.schemas.get(&id)?.as_ref()?.decode(datum).ok()
     }
 }
 
