@@ -254,6 +254,8 @@ impl StandIn {
             // The toy stream still runs for every source.
             tracing::warn!(error = %e, "the stand-in cannot play CDC sources against databases");
         }
+        // RUNNING Flink statements of the supported subset move data on it.
+        flink::start_jobs(Arc::downgrade(&self.shared), bootstrap.clone())?;
         Ok(bootstrap)
     }
 

@@ -1,5 +1,27 @@
 //! Flink SQL (sql/v1): statements PENDING → RUNNING/COMPLETED/FAILED decided from their SQL
 //! against the world's tables, results paging, exceptions, stop and delete; connections.
+//!
+//! Tables are topics with a value schema `<table>-value`: `CREATE TABLE t (…)` registers one
+//! from its columns (nullable unless NOT NULL, DECIMAL as bytes with the decimal logical type),
+//! `CREATE TABLE t AS SELECT …` one inferred from its SELECT list. With the in-process Kafka, the
+//! table's topic is created there too, empty until a job writes to it.
+//!
+//! When the in-process Kafka runs ([`crate::standin::StandIn::start_kafka`]), RUNNING statements
+//! of a small subset also move data ([`run`]): `INSERT INTO t SELECT … FROM s [WHERE …]
+//! [UNION ALL …]`, CTAS, the `ROW_NUMBER() … WHERE rownum = 1` de-duplication, and queries whose
+//! rows become results (`LIMIT n` completes after n rows). Expressions: columns and nested
+//! fields (`after.x`, case-sensitive), literals, CAST, CONCAT, LOWER, UPPER, REPLACE,
+//! SPLIT_INDEX, REGEXP_REPLACE, COALESCE; conditions IS [NOT] NULL, comparisons, AND, OR, NOT.
+//! Rows are written by position into the target's schema; a NULL for a NOT NULL column drops
+//! the row (counted and logged). Anything else — joins, aggregates, windows, `ML_PREDICT`,
+//! `LATERAL TABLE` — still runs as a statement but moves no data, logged at debug level.
+
+mod eval;
+mod run;
+mod sql;
+mod table;
+
+pub(super) use run::start as start_jobs;
 
 use std::collections::BTreeMap;
 
@@ -218,6 +240,36 @@ fn plan(w: &mut World, env: &str, sql: &str, properties: &BTreeMap<String, Strin
     for table in &flow.writes {
         w.ensure_topic(&cluster, table, 6);
     }
+    let parsed = sql::parse(sql);
+    let known = |w: &World, t: &str| {
+        table::value_schema(w, t).and_then(|(_, schema)| table::columns_of(&schema))
+    };
+    match &parsed {
+        // Confluent Cloud registers the table's value schema with the topic.
+        Ok(sql::Statement::CreateTable {
+            name,
+            if_not_exists,
+            columns,
+        }) if !*if_not_exists || table::value_schema(w, name).is_none() => {
+            w.register(
+                &format!("{name}-value"),
+                &table::schema_text(name, columns),
+                None,
+            );
+        }
+        Ok(sql::Statement::CreateTableAs { name, query }) => {
+            let columns = table::infer(query, &|t| known(w, t));
+            w.register(
+                &format!("{name}-value"),
+                &table::schema_text(name, &columns),
+                None,
+            );
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::debug!(error = %e, "the stand-in's Flink cannot evaluate this statement")
+        }
+    }
     let simple = |fate: StatementFate, sql_kind: String, bounded: bool| Plan {
         fate,
         sql_kind,
@@ -239,7 +291,17 @@ fn plan(w: &mut World, env: &str, sql: &str, properties: &BTreeMap<String, Strin
                 rows,
             };
         }
-        return simple(StatementFate::Runs, "SELECT".into(), false);
+        let columns = match &parsed {
+            Ok(sql::Statement::Query(q)) => table::infer(q, &|t| known(w, t))
+                .into_iter()
+                .map(|c| (c.name, table::flink_type_name(c.ty)))
+                .collect(),
+            _ => vec![],
+        };
+        return Plan {
+            columns,
+            ..simple(StatementFate::Runs, "SELECT".into(), false)
+        };
     }
     if kind == "INSERT" || (head.starts_with("CREATE TABLE") && !flow.reads.is_empty()) {
         return simple(StatementFate::Runs, kind, false);
