@@ -2,10 +2,12 @@
 //! Confluent stand-in and its Kafka, real PostgreSQL and MariaDB seeded with the course's own
 //! scripts, and the Terraform modules' outputs replayed through the documented test seam.
 //!
-//! Today it covers welcome, prerequisites, the Confluent lesson, Oracle (its records played
-//! by the test, as no Oracle database can run here), the database VM, MySQL CDC and PostgreSQL
-//! CDC (with their end-to-end markers) and Salesforce (its OAuth endpoint played by the test).
-//! The Flink, sink and teardown lessons join as the stand-in learns to play them.
+//! It covers welcome, prerequisites, the Confluent lesson, Oracle (its records played by the
+//! test, as no Oracle database can run here), the database VM, MySQL CDC and PostgreSQL CDC
+//! (with their end-to-end markers), Salesforce (its OAuth endpoint played by the test), Flink
+//! SQL (run by the stand-in on the records the connectors wrote), the Data Portal tags and the
+//! lineage, then teardown and the teardown lesson's `no_leftovers` check. The S3 and Redshift
+//! sink lessons join once the stand-in's sink connectors write to moto.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -23,7 +25,7 @@ use std::path::Path;
 use cli::{Home, of_type};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_aws_track_runs_through_every_source_lesson_and_every_check_passes_in_order() {
+async fn the_aws_track_runs_from_welcome_to_lineage_then_tears_down_with_every_check_passing_in_order() {
     let Some(world) = course::CourseWorld::start().await else {
         return;
     };
@@ -46,9 +48,9 @@ async fn the_aws_track_runs_through_every_source_lesson_and_every_check_passes_i
         "--track".into(),
         "aws".into(),
         "--components".into(),
-        "oracle,mysql,postgres,salesforce".into(),
+        "oracle,mysql,postgres,salesforce,flink".into(),
         "--to".into(),
-        "salesforce-cdc".into(),
+        "lineage".into(),
         "--yes".into(),
         "--format".into(),
         "json".into(),
@@ -93,7 +95,10 @@ async fn the_aws_track_runs_through_every_source_lesson_and_every_check_passes_i
             "databases-aws",
             "mysql-cdc",
             "postgres-cdc",
-            "salesforce-cdc"
+            "salesforce-cdc",
+            "flink-sql",
+            "data-portal",
+            "lineage"
         ]
     );
     let passed = |id: &str| {
@@ -110,6 +115,16 @@ async fn the_aws_track_runs_through_every_source_lesson_and_every_check_passes_i
         "redo-topic",
         "salesforce-running",
         "contact-arrived",
+        "oracle-mycontacts-rows",
+        "mysql-mycontacts-rows",
+        "postgres-mycontacts-rows",
+        "all-contacts-running",
+        "carsten-duplicates",
+        "all-products-rows",
+        "masked",
+        "dedup-running",
+        "dedup-carsten",
+        "pipeline-running",
         "contacts-schema",
         "dbs-ready",
         "mysql-accounts",
