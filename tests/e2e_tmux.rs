@@ -518,3 +518,116 @@ async fn the_postgres_lesson_carries_a_marker_row_from_a_real_database_to_its_to
     .expect("the tmux scenario");
     drop(world);
 }
+
+/// The Flink SQL lesson in the real terminal, on the records the sources really produced: the
+/// run is brought up to the lesson headless (`run --to postgres-cdc`, the same journal the
+/// guide then resumes), then every statement is submitted from the guide, its checks pass on
+/// screen, and the lineage panel draws the merged pipeline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flink_lesson_shapes_merges_masks_and_deduplicates_what_the_sources_wrote() {
+    let Some(t) = Tmux::start(140, 45) else {
+        return;
+    };
+    let Some(world) = course::CourseWorld::start().await else {
+        return;
+    };
+    world.play_oracle();
+    let home = tempfile::tempdir().expect("temp dir");
+    let lessons = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let settings = world.course_settings();
+    let mut run = std::process::Command::new(cli::bin());
+    run.args([
+        "run",
+        "--track",
+        "aws",
+        "--components",
+        "oracle,mysql,postgres,flink",
+        "--to",
+        "postgres-cdc",
+        "--yes",
+        "--format",
+        "json",
+    ])
+    .env("CDC_WORKSHOP_HOME", home.path())
+    .env("CDC_WORKSHOP_LESSONS", &lessons)
+    .envs(world.guide_env());
+    for s in &settings {
+        run.args(["--set", s]);
+    }
+    let out = tokio::task::spawn_blocking(move || run.output().expect("run"))
+        .await
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let env_file = home.path().join("env");
+    let mut exports = format!(
+        "export CDC_WORKSHOP_HOME={} CDC_WORKSHOP_LESSONS={}",
+        home.path().display(),
+        lessons.display()
+    );
+    for (name, value) in world.guide_env() {
+        exports.push_str(&format!(" {name}='{value}'"));
+    }
+    exports.push('\n');
+    std::fs::write(&env_file, exports).expect("env file");
+    let settings: String = settings.iter().map(|s| format!(" --set {s}")).collect();
+    let bin = cli::bin();
+    tokio::task::spawn_blocking(move || {
+        t.line(&format!(
+            "source {}; export PS1='$ '; clear; {}{settings}; echo EXITED-$?",
+            env_file.display(),
+            bin.display()
+        ));
+        // The guide resumes the run; the Flink lesson is next.
+        t.wait_for("steps done");
+        t.keys(&["n"]);
+        t.wait_for("Step 1/19 · Create salesforce_mycontacts");
+        let done = |screen: &str| -> u32 {
+            let at = screen.find(" steps done").expect("the header counts steps");
+            let head = &screen[..at];
+            let slash = head.rfind('/').expect("done/total");
+            let start = head[..slash]
+                .rfind(|c: char| !c.is_ascii_digit())
+                .map_or(0, |i| i + 1);
+            head[start..slash].parse().expect("a count")
+        };
+        for step in 1..=19 {
+            let before = done(&t.screen());
+            t.keys(&["Enter"]);
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+            loop {
+                let screen = t.screen();
+                if done(&screen) > before {
+                    break;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "step {step} of the Flink lesson did not complete:\n{screen}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+        }
+        t.keys(&["v"]);
+        for _ in 0..4 {
+            if t.screen().contains("Lineage · v switches") {
+                break;
+            }
+            t.keys(&["v"]);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        t.keys(&["z"]);
+        let screen = t.wait_for("all_contacts");
+        assert!(screen.contains("mysql_mycontacts"), "{screen}");
+        t.keys(&["z", "q"]);
+        t.wait_for("EXITED-0");
+        t.assert_restored("FLINK");
+    })
+    .await
+    .expect("the tmux scenario");
+    drop(world);
+}
