@@ -36,7 +36,11 @@ impl Tmux {
             eprintln!("skipped: tmux is not installed (apt-get install tmux)");
             return None;
         }
-        let socket = format!("cdcw-e2e-{}-{}", std::process::id(), width);
+        // One server per scenario: tests run in parallel, and a shared server would hand two
+        // of them the same session.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let socket = format!("cdcw-e2e-{}-{n}", std::process::id());
         let t = Self { socket };
         t.tmux(&[
             "new-session",
