@@ -311,6 +311,25 @@ impl CourseWorld {
         // The redo topic appears with the first change.
         self.standin
             .seed_topic(&self.seeded.cluster, "XEPDB1.ORDERMGMT.REDOLOG", 1);
+        // The side quest's second connector logs the 319 customer updates in its redo topic.
+        let redo = table("REDOLOG2", &[("SQL_REDO", "string")]);
+        for id in 1..=319 {
+            send(
+                &redo,
+                id.to_string(),
+                vec![
+                    (
+                        "SQL_REDO",
+                        Avro::String(format!(
+                            "update \"ORDERMGMT\".\"CUSTOMERS\" set \"CREDIT_LIMIT\" = CREDIT_LIMIT * 1.1 where ROWID = '{id}'"
+                        )),
+                    ),
+                    ("table", Avro::String("XEPDB1.ORDERMGMT.CUSTOMERS".into())),
+                    ("op_type", Avro::String("U".into())),
+                    ("username", Avro::String("ORDERMGMT".into())),
+                ],
+            );
+        }
         producer.flush(std::time::Duration::from_secs(10)).unwrap();
     }
 }
