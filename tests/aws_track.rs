@@ -25,7 +25,8 @@ use std::path::Path;
 use cli::{Home, of_type};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_aws_track_runs_from_welcome_to_lineage_then_tears_down_with_every_check_passing_in_order() {
+async fn the_aws_track_runs_from_welcome_to_lineage_then_tears_down_with_every_check_passing_in_order()
+ {
     let Some(world) = course::CourseWorld::start().await else {
         return;
     };
