@@ -184,6 +184,11 @@ pub struct StandinArgs {
     /// module creates, and point the env file's guide at them (implies --kafka).
     #[arg(long, value_name = "DIR")]
     pub replay_dir: Option<std::path::PathBuf>,
+    /// An S3 endpoint (moto, for instance) that running S3 sink connectors write their Avro
+    /// files to, with the key and region of their config; the env file points the guide's AWS
+    /// calls at it too (CDC_WORKSHOP_AWS_ENDPOINT_URL). Needs --kafka or --replay-dir.
+    #[arg(long, value_name = "URL")]
+    pub aws_endpoint: Option<String>,
 }
 
 #[derive(Debug, Args)]

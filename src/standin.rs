@@ -9,7 +9,10 @@
 //! With [`StandIn::start_kafka`] running source connectors write change events to an
 //! in-process Kafka: a toy stream (module `kafka`), or, for the PostgreSQL and MySQL CDC
 //! sources whose database can be reached, the real rows and changes of that database (module
-//! `cdc`, tested against real PostgreSQL and MariaDB in `tests/standin_cdc.rs`).
+//! `cdc`, tested against real PostgreSQL and MariaDB in `tests/standin_cdc.rs`). With an S3
+//! endpoint as well ([`StandIn::with_s3_endpoint`]), a running `S3_SINK` connector writes the
+//! Avro files of its topics to that S3 (module `s3_sink`, tested against moto in
+//! `tests/standin_s3.rs`).
 
 mod cdc;
 mod connect;
@@ -19,6 +22,7 @@ mod flink;
 mod module;
 pub use module::CONFLUENT_MODULE;
 mod respond;
+mod s3_sink;
 pub mod world;
 
 use std::net::SocketAddr;
@@ -84,6 +88,8 @@ pub struct StandIn {
     shared: Arc<Shared>,
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
+    /// Where a running S3 sink connector writes (moto, for tests and rehearsals).
+    s3_endpoint: Option<String>,
 }
 
 impl Drop for StandIn {
@@ -188,6 +194,7 @@ impl StandIn {
             shared,
             addr,
             stop: Some(stop),
+            s3_endpoint: None,
         })
     }
 
@@ -198,6 +205,14 @@ impl StandIn {
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Let RUNNING `S3_SINK` connectors write their files to the S3 at `url` (path-style, with
+    /// the connector's own key and region) once [`StandIn::start_kafka`] runs; without it they
+    /// run and write nothing.
+    pub fn with_s3_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.s3_endpoint = Some(url.into());
+        self
     }
 
     /// Start an in-process Kafka (librdkafka's mock cluster) that running source connectors
@@ -256,6 +271,13 @@ impl StandIn {
         }
         // RUNNING Flink statements of the supported subset move data on it.
         flink::start_jobs(Arc::downgrade(&self.shared), bootstrap.clone())?;
+        if let Some(endpoint) = &self.s3_endpoint {
+            s3_sink::start(
+                Arc::downgrade(&self.shared),
+                bootstrap.clone(),
+                endpoint.clone(),
+            )?;
+        }
         Ok(bootstrap)
     }
 

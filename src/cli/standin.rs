@@ -82,14 +82,21 @@ pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
             Timings::default()
         };
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
-        let standin = StandIn::start_on(addr, timings).await.map_err(|e| {
+        let mut standin = StandIn::start_on(addr, timings).await.map_err(|e| {
             CliError::Usage(format!(
                 "cannot listen on {addr}: {e}; choose another --port"
             ))
         })?;
+        if let Some(endpoint) = &args.aws_endpoint {
+            standin = standin.with_s3_endpoint(endpoint.clone());
+        }
         let s = standin.seed_workshop();
         let url = standin.url();
         let mut lines = s.guide_env(&url);
+        if let Some(endpoint) = &args.aws_endpoint {
+            // The guide's S3 checks then look where the stand-in's sink writes.
+            lines.push(("CDC_WORKSHOP_AWS_ENDPOINT_URL".into(), endpoint.clone()));
+        }
         let kafka = if args.kafka || args.replay_dir.is_some() {
             let bootstrap = standin
                 .start_kafka(CHANGE_EVERY)
@@ -116,6 +123,9 @@ pub fn run(args: &super::StandinArgs) -> Result<Exit, CliError> {
             println!(
                 "PostgreSQL and MySQL CDC sources whose database answers stream its real rows and changes instead"
             );
+            if let Some(endpoint) = &args.aws_endpoint {
+                println!("running S3 sink connectors write their Avro files to {endpoint}");
+            }
         }
         println!(
             "environment {} · cluster {} · compute pool {}",

@@ -1,10 +1,11 @@
-//! S3: `ListObjectsV2` (every page, by continuation token) and `HeadBucket`.
+//! S3: `ListObjectsV2` (every page, by continuation token), `HeadBucket` and `PutObject` (what
+//! the stand-in's S3 sink connector writes with; the guide itself never writes to a bucket).
 
 use reqwest::Method;
 
 use super::client::{AwsClient, Call, MAX_LIST_PAGES};
 use super::error::{AwsError, AwsErrorKind, from_response};
-use super::sigv4::canonical_query;
+use super::sigv4::{canonical_query, uri_encode};
 use super::xml;
 use super::{AwsScope, ObjectListing, S3Object};
 
@@ -68,6 +69,27 @@ impl AwsClient {
         }
         listing.truncated = true;
         Ok(listing)
+    }
+
+    /// `PutObject`: one object at `key` (a `/` in it separates folders), signed with the
+    /// body's SHA-256 in `x-amz-content-sha256` as S3 requires for a payload. A refusal comes
+    /// back as the [`AwsError`] S3 described (`AccessDenied`, `NoSuchBucket`, …).
+    pub async fn put_object(
+        &self,
+        scope: &AwsScope,
+        bucket: &str,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), AwsError> {
+        let mut call = Call::new("s3", Method::PUT);
+        call.bucket = Some(bucket);
+        // Encoded once, slashes kept: S3 signs the path exactly as it is sent.
+        call.path = format!("/{}", uri_encode(key, true));
+        call.headers
+            .push(("content-type".into(), content_type.to_string()));
+        call.body = body;
+        self.send(scope, call).await?.ok().map(|_| ())
     }
 
     pub(crate) async fn s3_head_bucket(
