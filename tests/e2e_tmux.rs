@@ -14,6 +14,8 @@ mod cli;
 mod course;
 #[path = "support/databases.rs"]
 mod databases;
+#[path = "support/moto.rs"]
+mod moto;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -4,7 +4,9 @@
 //! would give for all of that, replayed through the test seam
 //! (`CDC_WORKSHOP_TEST_TERRAFORM_REPLAY`).
 //!
-//! Include it next to `databases.rs` (`#[path = "support/databases.rs"] mod databases;`).
+//! moto plays S3 (the stand-in's S3 sink writes there) and the Redshift Data API.
+//!
+//! Include it next to `databases.rs` and `moto.rs` (`#[path = "support/…"] mod …;`).
 
 #![allow(
     dead_code,
@@ -20,6 +22,10 @@ use cdc_workshop::standin::{SeededWorkshop, StandIn, Timings};
 use serde_json::json;
 
 use super::databases::{MariaDb, PASSWORD, Postgres};
+use super::moto::{Account, Moto};
+
+/// The bucket the `aws-s3` module's apply would have created.
+pub const BUCKET: &str = "cdc-workshop-1a2b3c4d";
 
 pub struct CourseWorld {
     pub standin: StandIn,
@@ -30,6 +36,7 @@ pub struct CourseWorld {
     pub salesforce_login: String,
     pub pg: Postgres,
     pub maria: MariaDb,
+    pub aws: Moto,
     pub replay: tempfile::TempDir,
 }
 
@@ -64,9 +71,21 @@ fn seeds() -> PathBuf {
 impl CourseWorld {
     /// `None` when PostgreSQL or MariaDB is missing outside CI (printed); a panic under CI.
     pub async fn start() -> Option<Self> {
-        let (Some(pg), Some(maria)) = (Postgres::start(), MariaDb::start()) else {
+        let (Some(pg), Some(maria), Some(aws)) =
+            (Postgres::start(), MariaDb::start(), Moto::start())
+        else {
             return None;
         };
+        // What the aws-s3 module's apply creates.
+        Account::new(aws.scope()).create_bucket(BUCKET).await;
+        // What the Redshift sink would have loaded, as the Data API answers the lesson's three
+        // queries in order: SELECT 1, the contacts, the one new account.
+        aws.seed_statement_results(json!([
+            {"status": "FINISHED", "records": [[{"longValue": 1}]]},
+            {"status": "FINISHED", "records": [[{"longValue": 12}]]},
+            {"status": "FINISHED", "records": [[{"longValue": 1}]]},
+        ]))
+        .await;
         pg.psql("postgres", "CREATE DATABASE customers");
         pg.psql_file("customers", &seeds().join("postgres/01_create_tables.sql"));
         pg.psql_file("customers", &seeds().join("postgres/02_fill_tables.sql"));
@@ -79,7 +98,10 @@ impl CourseWorld {
             "CREATE USER 'mysqluser'@'%' IDENTIFIED BY '{PASSWORD}'; DROP USER IF EXISTS ''@'localhost'; {accounts}"
         ));
 
-        let standin = StandIn::start(Timings::default()).await.unwrap();
+        let standin = StandIn::start(Timings::default())
+            .await
+            .unwrap()
+            .with_s3_endpoint(aws.url.clone());
         let seeded = standin.seed_workshop();
         let bootstrap = standin
             .start_kafka(std::time::Duration::from_millis(500))
@@ -135,6 +157,27 @@ impl CourseWorld {
             "sys_password": secret(PASSWORD),
         });
         std::fs::write(replay.path().join("aws-oracle.json"), oracle.to_string()).unwrap();
+        let s3 = json!({
+            "bucket_name": plain(BUCKET),
+            "bucket_arn": plain(&format!("arn:aws:s3:::{BUCKET}")),
+            "region": plain("eu-central-1"),
+            "sink_access_key_id": secret("AKIAI44QH8DHBEXAMPLE"),
+            "sink_secret_access_key": secret("je7MtGbClwBF2Zp9Utk7h3yCo8nvbEXAMPLEKEY1"),
+        });
+        std::fs::write(replay.path().join("aws-s3.json"), s3.to_string()).unwrap();
+        let redshift = json!({
+            "cluster_identifier": plain("cdc-workshop-1a2b3c4d"),
+            "endpoint_host": plain("cdc-workshop-1a2b3c4d.abc123.eu-central-1.redshift.amazonaws.com"),
+            "port": plain("5439"),
+            "database": plain("cdcworkshop"),
+            "master_username": plain("cdcadmin"),
+            "master_password": secret(PASSWORD),
+        });
+        std::fs::write(
+            replay.path().join("aws-redshift.json"),
+            redshift.to_string(),
+        )
+        .unwrap();
         let salesforce_login = serve(
             r#"{"access_token":"00Dtoken","instance_url":"https://example.my.salesforce.com"}"#,
         )
@@ -146,6 +189,7 @@ impl CourseWorld {
             salesforce_login,
             pg,
             maria,
+            aws,
             replay,
         })
     }
@@ -164,6 +208,7 @@ impl CourseWorld {
             ("CDC_WORKSHOP_KAFKA_SECURITY_PROTOCOL", "plaintext".into()),
             ("CDC_WORKSHOP_CREDENTIAL_STORE", "file".into()),
             ("CDC_WORKSHOP_PUBLIC_IP", "127.0.0.1".into()),
+            ("CDC_WORKSHOP_AWS_ENDPOINT_URL", self.aws.url.clone()),
             ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".into()),
             (
                 "AWS_SECRET_ACCESS_KEY",
