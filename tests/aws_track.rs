@@ -220,10 +220,55 @@ async fn the_aws_track_runs_from_welcome_to_lineage_then_tears_down_with_every_c
     world
         .standin
         .with_world(|w| assert!(w.connectors.is_empty()));
-    // What the confluent-cloud module's real destroy does, the replay cannot: the test does it.
+    // What the modules' real destroys do, the replay cannot: the test does it. The Confluent
+    // environment goes; the bucket is emptied and deleted (the module sets force_destroy).
     world
         .standin
         .with_world(|w| w.environments.remove(&world.seeded.environment));
+    // While the bucket is still there, the check names it.
+    let mut early = home.command(&[
+        "check",
+        "teardown/nothing-left",
+        "--format",
+        "json",
+        "--set",
+        "owner_email=ann@example.com",
+    ]);
+    early.envs(world.guide_env());
+    let ran = cli::Ran(
+        tokio::task::spawn_blocking(move || early.output().unwrap())
+            .await
+            .unwrap(),
+    );
+    assert!(
+        ran.stdout()
+            .contains(&format!("S3 bucket {}", course::BUCKET)),
+        "{}\n{}",
+        ran.stdout(),
+        ran.stderr()
+    );
+    assert_ne!(ran.code(), 0);
+    let account = moto::Account::new(world.aws.scope());
+    {
+        use cdc_workshop::backend::aws::AwsApi;
+        let listing = account
+            .client
+            .list_objects(&account.scope, course::BUCKET, "")
+            .await
+            .unwrap();
+        assert!(
+            listing
+                .objects
+                .iter()
+                .any(|o| o.key.starts_with("topics/all_products/") && o.key.ends_with(".avro")),
+            "the S3 sink wrote its files: {:?}",
+            listing.objects.iter().map(|o| &o.key).collect::<Vec<_>>()
+        );
+        for object in &listing.objects {
+            account.delete_object(course::BUCKET, &object.key).await;
+        }
+    }
+    account.delete_bucket(course::BUCKET).await;
 
     // The teardown lesson's check proves nothing is left: the environment, EC2 instances with
     // the participant's tag (moto has none), and the ledger.

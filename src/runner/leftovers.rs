@@ -17,7 +17,7 @@ use super::{ProbeContext, Values};
 use crate::backend::aws::AwsScope;
 use crate::ledger::Ledger;
 use crate::lesson::NoLeftoversCheck;
-use crate::lesson::template::Template;
+use crate::lesson::template::{Template, TemplateRef, TemplateRenderError};
 
 /// EC2 states that count as gone.
 const GONE_STATES: &[&str] = &["terminated", "shutting-down"];
@@ -42,6 +42,18 @@ fn render(t: &Template, values: &Values, field: &str) -> Result<String, Finding>
     t.render(values.as_ref())
         .map(|v| v.trim().to_string())
         .map_err(|e| Finding::Unknown(false, format!("`{field}`: {e}")))
+}
+
+/// A resource named by a step's output: when that step never ran (its lesson belongs to a
+/// component the participant left out), the resource was never created, so it is not left.
+fn render_created(t: &Template, values: &Values, field: &str) -> Result<String, Finding> {
+    match t.render(values.as_ref()) {
+        Ok(v) => Ok(v.trim().to_string()),
+        Err(TemplateRenderError::Missing(TemplateRef::Output { step, .. })) => Err(Finding::Gone(
+            format!("`{field}`: step `{step}` never ran, so it created nothing"),
+        )),
+        Err(e) => Err(Finding::Unknown(false, format!("`{field}`: {e}"))),
+    }
 }
 
 impl Leftovers<'_> {
@@ -96,7 +108,7 @@ impl Leftovers<'_> {
         let (Some(aws), Some(scope)) = (self.aws, scope) else {
             return Finding::Unknown(false, "no AWS client".into());
         };
-        let name = match render(t, values, "buckets") {
+        let name = match render_created(t, values, "buckets") {
             Ok(n) => n,
             Err(f) => return f,
         };
@@ -111,7 +123,7 @@ impl Leftovers<'_> {
         let (Some(aws), Some(scope)) = (self.aws, scope) else {
             return Finding::Unknown(false, "no AWS client".into());
         };
-        let id = match render(t, values, "redshift_clusters") {
+        let id = match render_created(t, values, "redshift_clusters") {
             Ok(n) => n,
             Err(f) => return f,
         };
