@@ -425,6 +425,36 @@ async fn the_confluent_lesson_provisions_and_every_check_passes_with_the_modules
     drop(standin);
 }
 
+/// An env file for the guide in `world` with its data in `home` (and `extra` settings such as
+/// the lessons folder), and the shell line that starts the guide with the course's settings.
+fn guide_in(
+    world: &course::CourseWorld,
+    home: &std::path::Path,
+    extra: &[(&str, String)],
+) -> String {
+    let env_file = home.join("env");
+    let mut exports = format!("export CDC_WORKSHOP_HOME={}", home.display());
+    let vars = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .chain(world.guide_env());
+    for (name, value) in vars {
+        exports.push_str(&format!(" {name}='{value}'"));
+    }
+    exports.push('\n');
+    std::fs::write(&env_file, exports).expect("env file");
+    let settings: String = world
+        .course_settings()
+        .iter()
+        .map(|s| format!(" --set {s}"))
+        .collect();
+    format!(
+        "source {}; export PS1='$ '; clear; {}{settings}; echo EXITED-$?",
+        env_file.display(),
+        cli::bin().display()
+    )
+}
+
 /// The shipped course through the prerequisites, the Confluent lesson, the database lesson and
 /// the PostgreSQL CDC lesson, in the real terminal, against the stand-in and REAL PostgreSQL 15
 /// and MariaDB seeded with the course's own seed scripts. The Terraform steps replay what the
@@ -439,25 +469,9 @@ async fn the_postgres_lesson_carries_a_marker_row_from_a_real_database_to_its_to
         return;
     };
     let home = tempfile::tempdir().expect("temp dir");
-    let env_file = home.path().join("env");
-    let mut exports = format!("export CDC_WORKSHOP_HOME={}", home.path().display());
-    for (name, value) in world.guide_env() {
-        exports.push_str(&format!(" {name}='{value}'"));
-    }
-    exports.push('\n');
-    std::fs::write(&env_file, exports).expect("env file");
-    let settings: String = world
-        .course_settings()
-        .iter()
-        .map(|s| format!(" --set {s}"))
-        .collect();
-    let bin = cli::bin();
+    let launch = guide_in(&world, home.path(), &[]);
     tokio::task::spawn_blocking(move || {
-        t.line(&format!(
-            "source {}; export PS1='$ '; clear; {}{settings}; echo EXITED-$?",
-            env_file.display(),
-            bin.display()
-        ));
+        t.line(&launch);
         t.wait_for("1 · Track");
         t.keys(&["Enter"]);
         // Welcome: acknowledge the costs.
@@ -570,25 +584,13 @@ async fn the_flink_lesson_shapes_merges_masks_and_deduplicates_what_the_sources_
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let env_file = home.path().join("env");
-    let mut exports = format!(
-        "export CDC_WORKSHOP_HOME={} CDC_WORKSHOP_LESSONS={}",
-        home.path().display(),
-        lessons.display()
+    let launch = guide_in(
+        &world,
+        home.path(),
+        &[("CDC_WORKSHOP_LESSONS", lessons.display().to_string())],
     );
-    for (name, value) in world.guide_env() {
-        exports.push_str(&format!(" {name}='{value}'"));
-    }
-    exports.push('\n');
-    std::fs::write(&env_file, exports).expect("env file");
-    let settings: String = settings.iter().map(|s| format!(" --set {s}")).collect();
-    let bin = cli::bin();
     tokio::task::spawn_blocking(move || {
-        t.line(&format!(
-            "source {}; export PS1='$ '; clear; {}{settings}; echo EXITED-$?",
-            env_file.display(),
-            bin.display()
-        ));
+        t.line(&launch);
         // The guide resumes the run; the Flink lesson is next.
         t.wait_for("steps done");
         t.keys(&["n"]);
