@@ -95,6 +95,16 @@ impl Redactor {
         }
     }
 
+    /// [`Redactor::would_redact`] for bytes (whole batches of output, read without first
+    /// checking that they are UTF-8).
+    pub fn would_redact_bytes(&self, bytes: &[u8]) -> bool {
+        match self.needles.read() {
+            Ok(n) if n.forms.is_empty() => false,
+            Ok(n) => n.finder.as_ref().is_none_or(|f| f.is_match(bytes)),
+            Err(_) => true,
+        }
+    }
+
     /// The text with every known secret replaced by the mask.
     pub fn redact(&self, text: &str) -> String {
         let Ok(needles) = self.needles.read() else {

@@ -2,5 +2,7 @@
 
 mod binary;
 pub mod decode;
+mod json_text;
+mod plan;
 pub mod sample;
 pub mod schemas;

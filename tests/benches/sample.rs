@@ -29,7 +29,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 const TOPIC: &str = "XEPDB1.ORDERMGMT.ORDERS";
 const RECORDS: usize = 100_000;
 const PARTITIONS: i32 = 3;
-const RUNS: usize = 3;
+const RUNS: usize = 15;
 
 const SCHEMA: &str = r#"{"type":"record","name":"Envelope","namespace":"XEPDB1.ORDERMGMT.ORDERS","fields":[
     {"name":"before","type":["null",{"type":"record","name":"Value","fields":[
@@ -97,7 +97,8 @@ fn event(schema: &Schema, schema_id: u32, i: i64) -> Vec<u8> {
     out
 }
 
-/// Median wall seconds and the largest peak RSS (KiB) of `RUNS` runs of `cmd`.
+/// Median wall seconds and the largest peak RSS (KiB) of `RUNS` runs of `cmd`, one after the
+/// other with output discarded.
 fn measure(label: &str, mut cmd: impl FnMut() -> Command) -> (f64, u64) {
     let mut walls = Vec::new();
     let mut peak = 0u64;
@@ -114,17 +115,20 @@ fn measure(label: &str, mut cmd: impl FnMut() -> Command) -> (f64, u64) {
             .envs(inner.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
+        // GNU time reports wall time in hundredths; the clock here is finer.
+        let started = std::time::Instant::now();
         let status = timed.status().expect("run /usr/bin/time");
+        walls.push(started.elapsed().as_secs_f64());
         assert!(status.success(), "{label} failed");
         let text = std::fs::read_to_string(report.path()).unwrap();
         let mut parts = text.split_whitespace();
-        walls.push(parts.next().unwrap().parse::<f64>().unwrap());
-        peak = peak.max(parts.next().unwrap().parse::<u64>().unwrap());
+        peak = peak.max(parts.nth(1).unwrap().parse::<u64>().unwrap());
     }
     walls.sort_by(f64::total_cmp);
     let wall = walls[walls.len() / 2];
     println!(
-        "{label:<44} {wall:>7.2} s  {:>7.1} MiB peak",
+        "{label:<50} median {:>6.1} ms  {:>6.1} MiB peak",
+        wall * 1000.0,
         peak as f64 / 1024.0
     );
     (wall, peak)
@@ -228,6 +232,22 @@ fn main() {
             .status()
             .expect("run perf");
         assert!(status.success(), "perf record failed");
+    }
+    // `SAMPLE_BENCH_HOLD=1` prints both commands and keeps the world up for hand measurements.
+    if std::env::var_os("SAMPLE_BENCH_HOLD").is_some() {
+        for c in [sample(RECORDS), kcat(RECORDS)] {
+            let env: Vec<String> = c
+                .get_envs()
+                .filter_map(|(k, v)| Some(format!("{}={:?}", k.to_str()?, v?)))
+                .collect();
+            println!(
+                "{} {:?} {:?}",
+                env.join(" "),
+                c.get_program(),
+                c.get_args().collect::<Vec<_>>()
+            );
+        }
+        std::thread::sleep(Duration::from_secs(3600));
     }
     let (kcat_s, _) = measure("kcat -C -e -c 100000 (raw bytes)", || kcat(RECORDS));
     let (sample_s, sample_peak) =

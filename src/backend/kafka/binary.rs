@@ -1,38 +1,18 @@
-//! Avro's binary encoding read straight into JSON, driven by the writer schema.
+//! Avro's binary encoding read straight into JSON text, driven by a compiled [`Plan`].
 //!
-//! The generic route (a datum into `apache_avro::types::Value`, then into JSON) resolves the
-//! schema's names and allocates twice per record; a topic sample of 100,000 change events spends
-//! most of its time there. This reader walks the parsed schema once per datum and builds the
-//! JSON as it goes, with logical types rendered as people read them.
+//! The generic route (a datum into `apache_avro::types::Value`, then into JSON) resolves names
+//! and allocates several times per record; a topic sample of 100,000 change events spent most
+//! of its time there. This reader walks the plan once per datum and writes the JSON as it goes.
 
-use std::collections::HashMap;
+use super::json_text;
+use super::plan::{MAX_DEPTH, Node, NodeId, Plan, TimeUnit};
 
-use apache_avro::Schema;
-use apache_avro::schema::Name;
-use serde_json::{Map, Value, json};
-
-use super::decode::{date_text, decimal_text, hex, time_millis_text, timestamp};
-
-/// Nesting deeper than this is a malformed (or hostile) schema, not a change event.
-const MAX_DEPTH: usize = 64;
-
-pub(super) struct Reader<'a> {
+struct Cursor<'a> {
     bytes: &'a [u8],
     at: usize,
-    names: &'a HashMap<Name, Schema>,
 }
 
-type Decoded = Result<Value, String>;
-
-impl<'a> Reader<'a> {
-    pub fn new(bytes: &'a [u8], names: &'a HashMap<Name, Schema>) -> Self {
-        Self {
-            bytes,
-            at: 0,
-            names,
-        }
-    }
-
+impl<'a> Cursor<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self
             .at
@@ -50,11 +30,15 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    fn byte(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?.first().copied().unwrap_or(0))
+    }
+
     /// A zig-zag varint (Avro `int` and `long`).
     fn long(&mut self) -> Result<i64, String> {
         let mut value: u64 = 0;
         for shift in (0..64).step_by(7) {
-            let b = *self.take(1)?.first().unwrap_or(&0);
+            let b = self.byte()?;
             value |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
                 return Ok((value >> 1) as i64 ^ -((value & 1) as i64));
@@ -63,27 +47,23 @@ impl<'a> Reader<'a> {
         Err("a varint longer than 10 bytes".into())
     }
 
-    fn len(&mut self) -> Result<usize, String> {
+    fn sized(&mut self) -> Result<&'a [u8], String> {
         let n = self.long()?;
-        usize::try_from(n).map_err(|_| format!("a negative length ({n})"))
-    }
-
-    fn bytes_value(&mut self) -> Result<&'a [u8], String> {
-        let n = self.len()?;
+        let n = usize::try_from(n).map_err(|_| format!("a negative length ({n})"))?;
         self.take(n)
     }
 
-    fn string(&mut self) -> Result<String, String> {
-        let b = self.bytes_value()?;
-        String::from_utf8(b.to_vec()).map_err(|_| "a string that is not UTF-8".to_string())
+    fn string(&mut self) -> Result<&'a str, String> {
+        std::str::from_utf8(self.sized()?).map_err(|_| "a string that is not UTF-8".to_string())
     }
 
     /// Array and map items come in blocks: a count (negative: followed by the block's size in
     /// bytes), ending with a zero count.
     fn blocks(
         &mut self,
-        mut item: impl FnMut(&mut Self) -> Result<(), String>,
+        mut item: impl FnMut(&mut Self, bool) -> Result<(), String>,
     ) -> Result<(), String> {
+        let mut first = true;
         loop {
             let count = self.long()?;
             if count == 0 {
@@ -93,188 +73,126 @@ impl<'a> Reader<'a> {
                 self.long()?;
             }
             for _ in 0..count.unsigned_abs() {
-                item(self)?;
+                item(self, first)?;
+                first = false;
             }
         }
     }
+}
 
-    /// The union branch the next datum is written in.
-    fn branch<'s>(
-        &mut self,
-        u: &'s apache_avro::schema::UnionSchema,
-    ) -> Result<&'s Schema, String> {
-        let i = self.long()?;
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| u.variants().get(i))
-            .ok_or_else(|| format!("union branch {i} out of range"))
+/// One datum as JSON text appended to `out`; the whole datum must be read, no byte left over
+/// (left-over bytes mean the schema is not the writer's).
+pub(super) fn write_json(plan: &Plan, datum: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    let mut cursor = Cursor {
+        bytes: datum,
+        at: 0,
+    };
+    write(plan, plan.root(), &mut cursor, out, 0)?;
+    match datum.len() - cursor.at {
+        0 => Ok(()),
+        n => Err(format!("{n} bytes left after the datum")),
     }
+}
 
-    /// The definition a named reference points to.
-    fn named(&self, name: &Name) -> Result<&'a Schema, String> {
-        let names: &'a HashMap<Name, Schema> = self.names;
-        names
-            .get(name)
-            .ok_or_else(|| format!("the schema names `{}` but never defines it", name.name))
+fn write(
+    plan: &Plan,
+    id: NodeId,
+    cur: &mut Cursor<'_>,
+    out: &mut Vec<u8>,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err("the data nests too deeply".into());
     }
-
-    pub fn value(&mut self, schema: &Schema) -> Decoded {
-        self.value_at(schema, 0)
-    }
-
-    fn value_at(&mut self, schema: &Schema, depth: usize) -> Decoded {
-        if depth > MAX_DEPTH {
-            return Err("the schema nests too deeply".into());
-        }
-        let next = depth + 1;
-        Ok(match schema {
-            Schema::Null => Value::Null,
-            Schema::Boolean => json!(self.take(1)?.first().is_some_and(|b| *b != 0)),
-            Schema::Int | Schema::Long => json!(self.long()?),
-            Schema::Float => {
-                let b = self.take(4)?;
-                json!(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            }
-            Schema::Double => {
-                let b = self.take(8)?;
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                json!(f64::from_le_bytes(a))
-            }
-            Schema::Bytes => json!(hex(self.bytes_value()?)),
-            Schema::String | Schema::Uuid => json!(self.string()?),
-            Schema::Fixed(f) => json!(hex(self.take(f.size)?)),
-            Schema::Duration => json!(hex(self.take(12)?)),
-            Schema::BigDecimal => json!(hex(self.bytes_value()?)),
-            Schema::Decimal(d) => {
-                let raw = match d.inner.as_ref() {
-                    Schema::Fixed(f) => self.take(f.size)?,
-                    _ => self.bytes_value()?,
-                };
-                json!(decimal_text(raw, d.scale))
-            }
-            Schema::Date => date_text(self.long()?),
-            Schema::TimeMillis => json!(time_millis_text(self.long()?)),
-            Schema::TimeMicros => json!(self.long()?),
-            Schema::TimestampMillis | Schema::LocalTimestampMillis => {
-                timestamp(self.long()?.saturating_mul(1000))
-            }
-            Schema::TimestampMicros | Schema::LocalTimestampMicros => timestamp(self.long()?),
-            Schema::TimestampNanos | Schema::LocalTimestampNanos => timestamp(self.long()? / 1000),
-            Schema::Enum(e) => {
-                let i = self.long()?;
-                let symbol = usize::try_from(i).ok().and_then(|i| e.symbols.get(i));
-                json!(symbol.ok_or_else(|| format!("enum index {i} out of range"))?)
-            }
-            Schema::Union(u) => {
-                let branch = self.branch(u)?;
-                self.value_at(branch, next)?
-            }
-            Schema::Array(a) => {
-                let mut items = Vec::new();
-                self.blocks(|r| {
-                    items.push(r.value_at(&a.items, next)?);
-                    Ok(())
-                })?;
-                Value::Array(items)
-            }
-            Schema::Map(m) => {
-                let mut out = Map::new();
-                self.blocks(|r| {
-                    let k = r.string()?;
-                    let v = r.value_at(&m.types, next)?;
-                    out.insert(k, v);
-                    Ok(())
-                })?;
-                Value::Object(out)
-            }
-            Schema::Record(rec) => {
-                let mut out = Map::new();
-                for f in &rec.fields {
-                    let v = self.value_at(&f.schema, next)?;
-                    out.insert(f.name.clone(), v);
+    let next = depth + 1;
+    match plan.node(id) {
+        Node::Record(fields) => {
+            out.push(b'{');
+            for (i, (key, field)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
                 }
-                Value::Object(out)
+                out.extend_from_slice(key);
+                write(plan, *field, cur, out, next)?;
             }
-            Schema::Ref { name } => {
-                let target = self.named(name)?;
-                self.value_at(target, next)?
-            }
-        })
-    }
-
-    /// The datum as JSON text appended to `out`: the same JSON as [`Reader::value`] without
-    /// building it first (what `sample --format json` prints, 100,000 records at a time).
-    pub fn write_json(&mut self, schema: &Schema, out: &mut Vec<u8>) -> Result<(), String> {
-        self.write_at(schema, out, 0)
-    }
-
-    fn write_at(&mut self, schema: &Schema, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
-        use std::io::Write;
-        if depth > MAX_DEPTH {
-            return Err("the schema nests too deeply".into());
+            out.push(b'}');
         }
-        let next = depth + 1;
-        let text =
-            |out: &mut Vec<u8>, s: &str| serde_json::to_writer(out, s).map_err(|e| e.to_string());
-        match schema {
-            Schema::Record(rec) => {
-                out.push(b'{');
-                for (i, f) in rec.fields.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    text(out, &f.name)?;
-                    out.push(b':');
-                    self.write_at(&f.schema, out, next)?;
+        Node::Union(branches) => {
+            let i = cur.long()?;
+            let branch = usize::try_from(i)
+                .ok()
+                .and_then(|i| branches.get(i))
+                .ok_or_else(|| format!("union branch {i} out of range"))?;
+            write(plan, *branch, cur, out, next)?;
+        }
+        Node::Null => out.extend_from_slice(b"null"),
+        Node::Boolean => {
+            let b = cur.byte()? != 0;
+            out.extend_from_slice(if b { b"true" } else { b"false" });
+        }
+        Node::Long => json_text::integer(out, cur.long()?),
+        Node::Float => {
+            let b = cur.take(4)?;
+            let f = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            let _ = serde_json::to_writer(&mut *out, &f64::from(f));
+        }
+        Node::Double => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(cur.take(8)?);
+            let _ = serde_json::to_writer(&mut *out, &f64::from_le_bytes(a));
+        }
+        Node::Bytes => json_text::hex_string(out, cur.sized()?),
+        Node::Sized(n) => json_text::hex_string(out, cur.take(*n)?),
+        Node::String => json_text::string_from_bytes(out, cur.sized()?)
+            .map_err(|()| "a string that is not UTF-8".to_string())?,
+        Node::Decimal { fixed, scale } => {
+            let raw = match fixed {
+                Some(n) => cur.take(*n)?,
+                None => cur.sized()?,
+            };
+            json_text::decimal(out, raw, *scale);
+        }
+        Node::Date => json_text::date(out, cur.long()?),
+        Node::TimeMillis => json_text::time_millis(out, cur.long()?),
+        Node::Timestamp(unit) => {
+            let n = cur.long()?;
+            let micros = match unit {
+                TimeUnit::Millis => n.saturating_mul(1000),
+                TimeUnit::Micros => n,
+                TimeUnit::Nanos => n / 1000,
+            };
+            json_text::timestamp_micros(out, micros);
+        }
+        Node::Enum(symbols) => {
+            let i = cur.long()?;
+            let symbol = usize::try_from(i)
+                .ok()
+                .and_then(|i| symbols.get(i))
+                .ok_or_else(|| format!("enum index {i} out of range"))?;
+            out.extend_from_slice(symbol);
+        }
+        Node::Array(items) => {
+            out.push(b'[');
+            cur.blocks(|cur, first| {
+                if !first {
+                    out.push(b',');
                 }
-                out.push(b'}');
-            }
-            Schema::Union(u) => {
-                let branch = self.branch(u)?;
-                self.write_at(branch, out, next)?;
-            }
-            Schema::Ref { name } => {
-                let names = self.names;
-                let target = names.get(name).ok_or_else(|| {
-                    format!("the schema names `{}` but never defines it", name.name)
-                })?;
-                self.write_at(target, out, next)?;
-            }
-            Schema::Null => out.extend_from_slice(b"null"),
-            Schema::Boolean => {
-                let b = self.take(1)?.first().is_some_and(|b| *b != 0);
-                out.extend_from_slice(if b { b"true" } else { b"false" });
-            }
-            Schema::Int | Schema::Long | Schema::TimeMicros => {
-                write!(out, "{}", self.long()?).map_err(|e| e.to_string())?;
-            }
-            Schema::String | Schema::Uuid => {
-                let b = self.bytes_value()?;
-                let s =
-                    std::str::from_utf8(b).map_err(|_| "a string that is not UTF-8".to_string())?;
-                text(out, s)?;
-            }
-            Schema::Decimal(d) => {
-                let raw = match d.inner.as_ref() {
-                    Schema::Fixed(f) => self.take(f.size)?,
-                    _ => self.bytes_value()?,
-                };
-                out.push(b'"');
-                out.extend_from_slice(decimal_text(raw, d.scale).as_bytes());
-                out.push(b'"');
-            }
-            // The rest are rare in change events: build the value and print it.
-            other => {
-                let v = self.value_at(other, depth)?;
-                serde_json::to_writer(out, &v).map_err(|e| e.to_string())?;
-            }
+                write(plan, *items, cur, out, next)
+            })?;
+            out.push(b']');
         }
-        Ok(())
+        Node::Map(values) => {
+            out.push(b'{');
+            cur.blocks(|cur, first| {
+                if !first {
+                    out.push(b',');
+                }
+                json_text::string(out, cur.string()?);
+                out.push(b':');
+                write(plan, *values, cur, out, next)
+            })?;
+            out.push(b'}');
+        }
     }
-
-    /// Bytes left over after the datum (a sign the schema is not the writer's).
-    pub fn left(&self) -> usize {
-        self.bytes.len() - self.at
-    }
+    Ok(())
 }

@@ -9,6 +9,8 @@ use apache_avro::Schema;
 use apache_avro::schema::{Name, ResolvedSchema};
 use serde_json::{Value, json};
 
+use super::plan::Plan;
+
 /// The Confluent wire format: magic byte 0, then the schema id (u32, big-endian), then the datum.
 pub fn frame(bytes: &[u8]) -> Option<(u32, &[u8])> {
     match bytes {
@@ -17,109 +19,39 @@ pub fn frame(bytes: &[u8]) -> Option<(u32, &[u8])> {
     }
 }
 
-/// An unscaled big-endian two's-complement integer with `scale` digits after the point.
-pub(super) fn decimal_text(bytes: &[u8], scale: usize) -> String {
-    if bytes.len() > 16 {
-        return format!("0x{}", hex(bytes));
-    }
-    let negative = bytes.first().is_some_and(|b| b & 0x80 != 0);
-    let mut buf = [if negative { 0xff } else { 0 }; 16];
-    buf[16 - bytes.len()..].copy_from_slice(bytes);
-    let n = i128::from_be_bytes(buf);
-    let digits = n.unsigned_abs().to_string();
-    let sign = if n < 0 { "-" } else { "" };
-    if scale == 0 {
-        return format!("{sign}{digits}");
-    }
-    let padded = format!("{digits:0>width$}", width = scale + 1);
-    let (int, frac) = padded.split_at(padded.len() - scale);
-    format!("{sign}{int}.{frac}")
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-pub(super) fn timestamp(micros: i64) -> Value {
-    let secs = micros.div_euclid(1_000_000);
-    let sub = micros.rem_euclid(1_000_000);
-    match u64::try_from(secs) {
-        Ok(s) => {
-            let t = std::time::UNIX_EPOCH
-                + std::time::Duration::from_secs(s)
-                + std::time::Duration::from_micros(sub as u64);
-            json!(humantime::format_rfc3339_micros(t).to_string())
-        }
-        Err(_) => json!(micros),
-    }
-}
-
-/// Days since the epoch as `YYYY-MM-DD`.
-pub(super) fn date_text(days: i64) -> Value {
-    let t = days.saturating_mul(86_400_000_000);
-    timestamp(t)
-        .as_str()
-        .map_or(json!(days), |s| json!(s.split('T').next().unwrap_or(s)))
-}
-
-/// Milliseconds after midnight as `HH:MM:SS.mmm`.
-pub(super) fn time_millis_text(ms: i64) -> String {
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        ms / 3_600_000,
-        ms / 60_000 % 60,
-        ms / 1000 % 60,
-        ms % 1000
-    )
-}
-
-/// A writer schema parsed once, with its named types resolved, so each record only decodes.
+/// A writer schema parsed once and compiled, so each record only decodes.
 #[derive(Debug, Clone)]
 pub struct WriterSchema {
-    schema: Schema,
-    names: HashMap<Name, Schema>,
+    plan: Plan,
 }
 
 impl WriterSchema {
     pub fn parse(schema_text: &str) -> Result<Self, String> {
         let schema = Schema::parse_str(schema_text)
             .map_err(|e| format!("the writer schema does not parse: {e}"))?;
-        let names = ResolvedSchema::try_from(&schema)
-            .map_err(|e| format!("the writer schema does not resolve: {e}"))?
+        let resolved = ResolvedSchema::try_from(&schema)
+            .map_err(|e| format!("the writer schema does not resolve: {e}"))?;
+        let names: HashMap<Name, Schema> = resolved
             .get_names()
             .iter()
             .map(|(n, s)| (n.clone(), (*s).clone()))
             .collect();
-        Ok(Self { schema, names })
+        let plan = Plan::compile(&schema, &names)
+            .map_err(|e| format!("the writer schema cannot be read: {e}"))?;
+        Ok(Self { plan })
     }
 
     /// One Avro datum (the bytes after the wire-format header) as JSON.
     pub fn decode(&self, datum: &[u8]) -> Result<Value, String> {
-        let mut reader = super::binary::Reader::new(datum, &self.names);
-        let value = reader
-            .value(&self.schema)
-            .map_err(|e| format!("the record does not fit its schema: {e}"))?;
-        match reader.left() {
-            0 => Ok(value),
-            n => Err(format!(
-                "the record does not fit its schema: {n} bytes left after the datum"
-            )),
-        }
+        let mut text = Vec::with_capacity(datum.len() * 4);
+        self.write_json(datum, &mut text)?;
+        serde_json::from_slice(&text).map_err(|e| format!("the record reads as broken JSON: {e}"))
     }
-}
 
-impl WriterSchema {
     /// One Avro datum appended to `out` as JSON text; on error `out` is left as it was.
     pub fn write_json(&self, datum: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
         let start = out.len();
-        let mut reader = super::binary::Reader::new(datum, &self.names);
-        let written = reader
-            .write_json(&self.schema, out)
-            .and_then(|()| match reader.left() {
-                0 => Ok(()),
-                n => Err(format!("{n} bytes left after the datum")),
-            });
-        written.map_err(|e| {
+        super::binary::write_json(&self.plan, datum, out).map_err(|e| {
             out.truncate(start);
             format!("the record does not fit its schema: {e}")
         })
@@ -138,7 +70,11 @@ pub fn plain(bytes: &[u8]) -> Value {
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => json!(s),
-        Err(_) => json!(format!("0x{}", hex(bytes))),
+        Err(_) => {
+            let mut text = b"0x".to_vec();
+            super::json_text::hex_digits(&mut text, bytes);
+            Value::String(String::from_utf8_lossy(&text).into_owned())
+        }
     }
 }
 
@@ -255,7 +191,6 @@ mod tests {
                 .unwrap_err()
                 .starts_with("the writer schema does not parse")
         );
-        assert_eq!(decimal_text(&[0x01], 3), "0.001");
     }
 
     const EVERY_TYPE: &str = r#"{"type":"record","name":"All","namespace":"t","fields":[
@@ -368,6 +303,26 @@ mod tests {
         long.push(0);
         let extra = avro_json(EVERY_TYPE, &long).unwrap_err();
         assert!(extra.contains("1 bytes left"), "{extra}");
+    }
+
+    #[test]
+    fn a_record_that_contains_itself_decodes_to_its_depth() {
+        let list = r#"{"type":"record","name":"Node","fields":[
+            {"name":"v","type":"int"},{"name":"next","type":["null","Node"],"default":null}]}"#;
+        let schema = Schema::parse_str(list).unwrap();
+        let node = |v: i32, next: Avro| {
+            let mut r = Record::new(&schema).unwrap();
+            r.put("v", v);
+            r.put("next", next);
+            Avro::from(r)
+        };
+        let tail = node(2, Avro::Union(0, Box::new(Avro::Null)));
+        let head = node(1, Avro::Union(1, Box::new(tail)));
+        let datum = apache_avro::to_avro_datum(&schema, head).unwrap();
+        assert_eq!(
+            avro_json(list, &datum).unwrap(),
+            json!({"v": 1, "next": {"v": 2, "next": null}})
+        );
     }
 
     fn uuid_from(text: &str) -> apache_avro::Uuid {

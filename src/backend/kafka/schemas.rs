@@ -4,13 +4,14 @@
 //! record reads the same everywhere.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::decode::{WriterSchema, describe_change, frame, plain};
-use super::sample::RawRecord;
+use super::sample::{RawRecord, RecordRef};
 use crate::backend::confluent::{ConfluentApi, Scope};
 
 /// Why a writer schema could not be had.
@@ -107,39 +108,100 @@ impl DecodedRecord {
 }
 
 /// Writer schemas kept after the first fetch; an id the registry does not know is remembered as
-/// such, a failed fetch is tried again on the next record that needs it.
+/// such, a failed fetch is tried again for the next record that needs it.
+///
+/// Fetching is async ([`Decoder::fetch_for`]); rendering a record whose schemas are known is
+/// not, so a reader thread can decode as it polls and only stops to fetch a new schema.
 pub struct Decoder {
     source: Arc<dyn SchemaSource>,
-    cache: HashMap<u32, Result<Arc<WriterSchema>, String>>,
+    cache: HashMap<u32, Known, BuildHasherDefault<IdHasher>>,
+}
+
+/// Schema ids are small registry-assigned numbers looked up for every record: a multiplicative
+/// hash is enough, and SipHash showed in the sampler's profile.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+enum Known {
+    Schema(Arc<WriterSchema>),
+    Failed { message: String, ask_again: bool },
 }
 
 impl Decoder {
     pub fn new(source: Arc<dyn SchemaSource>) -> Self {
         Self {
             source,
-            cache: HashMap::new(),
+            cache: HashMap::default(),
         }
     }
 
-    async fn schema(&mut self, id: u32) -> Result<Arc<WriterSchema>, String> {
-        if let Some(known) = self.cache.get(&id) {
-            return known.clone();
+    fn needs(&self, bytes: Option<&[u8]>) -> Option<u32> {
+        let (id, _) = frame(bytes?)?;
+        match self.cache.get(&id) {
+            None
+            | Some(Known::Failed {
+                ask_again: true, ..
+            }) => Some(id),
+            Some(_) => None,
         }
-        let fetched = match self.source.writer_schema(id).await {
-            Ok(text) => WriterSchema::parse(&text).map(Arc::new),
-            Err(e) if !e.permanent => return Err(e.message),
-            Err(e) => Err(e.message),
-        };
-        self.cache.insert(id, fetched.clone());
-        fetched
+    }
+
+    /// Whether rendering this record would need a schema not fetched yet.
+    pub fn needs_fetch(&self, record: RecordRef<'_>) -> bool {
+        self.needs(record.key).is_some() || self.needs(record.value).is_some()
+    }
+
+    /// Fetch the schemas the record's key and value name that are not known yet.
+    pub async fn fetch_for(&mut self, record: RecordRef<'_>) {
+        let ids = [self.needs(record.key), self.needs(record.value)];
+        for id in ids.into_iter().flatten() {
+            let known = match self.source.writer_schema(id).await {
+                Ok(text) => match WriterSchema::parse(&text) {
+                    Ok(schema) => Known::Schema(Arc::new(schema)),
+                    Err(message) => Known::Failed {
+                        message,
+                        ask_again: false,
+                    },
+                },
+                Err(e) => Known::Failed {
+                    message: e.message,
+                    ask_again: !e.permanent,
+                },
+            };
+            self.cache.insert(id, known);
+        }
+    }
+
+    fn schema(&self, id: u32) -> Result<&WriterSchema, String> {
+        match self.cache.get(&id) {
+            Some(Known::Schema(s)) => Ok(s),
+            Some(Known::Failed { message, .. }) => Err(message.clone()),
+            None => Err("not fetched yet".to_string()),
+        }
     }
 
     /// Bytes as JSON plus the schema id they name (if in the wire format).
-    pub async fn decode_bytes(&mut self, bytes: &[u8]) -> (Value, Option<u32>) {
+    fn decode_bytes(&self, bytes: &[u8]) -> (Value, Option<u32>) {
         let Some((id, datum)) = frame(bytes) else {
             return (plain(bytes), None);
         };
-        let value = match self.schema(id).await {
+        let value = match self.schema(id) {
             Ok(schema) => schema
                 .decode(datum)
                 .unwrap_or_else(|e| json!({"schema_id": id, "undecodable": e})),
@@ -151,15 +213,14 @@ impl Decoder {
         (value, Some(id))
     }
 
-    pub async fn decode(&mut self, raw: &RawRecord) -> DecodedRecord {
-        let (key, key_schema_id) = match &raw.key {
-            Some(k) => self.decode_bytes(k).await,
-            None => (Value::Null, None),
-        };
-        let (value, value_schema_id) = match &raw.value {
-            Some(v) => self.decode_bytes(v).await,
-            None => (Value::Null, None),
-        };
+    /// The record decoded with the schemas known now (see [`Decoder::fetch_for`]).
+    pub fn decoded(&self, raw: RecordRef<'_>) -> DecodedRecord {
+        let (key, key_schema_id) = raw
+            .key
+            .map_or((Value::Null, None), |k| self.decode_bytes(k));
+        let (value, value_schema_id) = raw
+            .value
+            .map_or((Value::Null, None), |v| self.decode_bytes(v));
         DecodedRecord {
             partition: raw.partition,
             offset: raw.offset,
@@ -172,26 +233,33 @@ impl Decoder {
         }
     }
 
-    /// Bytes as JSON text appended to `out` (the same JSON as [`Decoder::decode_bytes`]),
+    /// Fetch what the record needs, then decode it.
+    pub async fn decode(&mut self, raw: &RawRecord) -> DecodedRecord {
+        self.fetch_for(raw.as_ref()).await;
+        self.decoded(raw.as_ref())
+    }
+
+    /// Bytes as JSON text appended to `out` (the same JSON as [`Decoder::decoded`] gives),
     /// without building a value first; the schema id they name, if in the wire format.
-    async fn write_bytes(&mut self, bytes: Option<&[u8]>, out: &mut Vec<u8>) -> Option<u32> {
+    fn write_bytes(&self, bytes: Option<&[u8]>, out: &mut Vec<u8>) -> Option<u32> {
         let Some(bytes) = bytes else {
             out.extend_from_slice(b"null");
             return None;
         };
         match frame(bytes) {
             Some((id, datum)) => {
-                if let Ok(schema) = self.schema(id).await
+                if let Ok(schema) = self.schema(id)
                     && schema.write_json(datum, out).is_ok()
                 {
                     return Some(id);
                 }
-                let (value, id) = self.decode_bytes(bytes).await;
+                let (value, id) = self.decode_bytes(bytes);
                 let _ = serde_json::to_writer(&mut *out, &value);
                 id
             }
             // Compact JSON goes through as it is; anything else is read as `plain` reads it.
             None if !bytes.contains(&b'\n')
+                && std::str::from_utf8(bytes).is_ok()
                 && serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() =>
             {
                 out.extend_from_slice(bytes);
@@ -204,33 +272,30 @@ impl Decoder {
         }
     }
 
-    /// The record as one line of `sample --format json` appended to `out` (no newline).
-    pub async fn write_json_line(&mut self, topic: &str, raw: &RawRecord, out: &mut Vec<u8>) {
-        use std::io::Write;
-        out.extend_from_slice(b"{\"topic\":");
-        let _ = serde_json::to_writer(&mut *out, topic);
-        let _ = write!(
-            out,
-            ",\"partition\":{},\"offset\":{},\"timestamp_ms\":",
-            raw.partition, raw.offset
-        );
-        match raw.timestamp_ms {
-            Some(t) => {
-                let _ = write!(out, "{t}");
-            }
+    /// The record as one line of `sample --format json` appended to `out` (no newline), decoded
+    /// with the schemas known now (see [`Decoder::fetch_for`]).
+    pub fn write_json_line(&self, topic: &str, raw: RecordRef<'_>, out: &mut Vec<u8>) {
+        let number = |out: &mut Vec<u8>, n: Option<i64>| match n {
+            Some(n) => out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes()),
             None => out.extend_from_slice(b"null"),
-        }
+        };
+        out.extend_from_slice(b"{\"topic\":");
+        super::json_text::string(out, topic);
+        out.extend_from_slice(b",\"partition\":");
+        number(out, Some(i64::from(raw.partition)));
+        out.extend_from_slice(b",\"offset\":");
+        number(out, Some(raw.offset));
+        out.extend_from_slice(b",\"timestamp_ms\":");
+        number(out, raw.timestamp_ms);
         out.extend_from_slice(b",\"key\":");
-        let key_id = self.write_bytes(raw.key.as_deref(), out).await;
+        let key_id = self.write_bytes(raw.key, out);
         out.extend_from_slice(b",\"value\":");
-        let value_id = self.write_bytes(raw.value.as_deref(), out).await;
-        let id = |i: Option<u32>| i.map_or_else(|| "null".to_string(), |i| i.to_string());
-        let _ = write!(
-            out,
-            ",\"key_schema_id\":{},\"value_schema_id\":{}}}",
-            id(key_id),
-            id(value_id)
-        );
+        let value_id = self.write_bytes(raw.value, out);
+        out.extend_from_slice(b",\"key_schema_id\":");
+        number(out, key_id.map(i64::from));
+        out.extend_from_slice(b",\"value_schema_id\":");
+        number(out, value_id.map(i64::from));
+        out.push(b'}');
     }
 
     /// Schemas fetched so far (successfully or not).
