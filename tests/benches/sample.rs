@@ -1,6 +1,6 @@
-//! Budget (issue 6): `cdc-workshop sample --count 100000 --format jsonl --from beginning` on the
-//! mock cluster decodes Avro at least as fast as `kcat -C -e -c 100000` reads the same topic raw,
-//! and its peak memory does not grow with the count.
+//! Budget (issue 6, restated in the README): `cdc-workshop sample --count 100000 --format jsonl
+//! --from beginning` on the mock cluster decodes Avro within 2× of the time `kcat -C -e -c 100000`
+//! takes to read the same topic raw, and its peak memory does not grow with the count.
 //!
 //! A whole-process comparison in one run: the stand-in serves the schema, librdkafka's mock
 //! cluster holds 100,000 Avro change events (decimals, timestamps, strings, a nested envelope),
@@ -256,7 +256,7 @@ fn main() {
         });
     let (_, small_peak) = measure("cdc-workshop sample --count 50000", || sample(50_000));
     println!(
-        "time ratio sample/kcat: {:.2} (budget ≤ 1.00) · peak memory 100k/50k: {:.2} (flat ≈ 1)",
+        "time ratio sample/kcat: {:.2} (budget ≤ 2.00, see the README) · peak memory 100k/50k: {:.2} (flat ≈ 1)",
         sample_s / kcat_s,
         sample_peak as f64 / small_peak as f64
     );
