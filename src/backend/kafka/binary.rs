@@ -57,6 +57,15 @@ impl<'a> Cursor<'a> {
         std::str::from_utf8(self.sized()?).map_err(|_| "a string that is not UTF-8".to_string())
     }
 
+    /// The item a varint picks out of `items` (a union's branch, an enum's symbol).
+    fn index_into<'t, T>(&mut self, items: &'t [T], what: &str) -> Result<&'t T, String> {
+        let i = self.long()?;
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| items.get(i))
+            .ok_or_else(|| format!("{what} {i} out of range"))
+    }
+
     /// Array and map items come in blocks: a count (negative: followed by the block's size in
     /// bytes), ending with a zero count.
     fn blocks(
@@ -118,11 +127,7 @@ fn write(
             out.push(b'}');
         }
         Node::Union(branches) => {
-            let i = cur.long()?;
-            let branch = usize::try_from(i)
-                .ok()
-                .and_then(|i| branches.get(i))
-                .ok_or_else(|| format!("union branch {i} out of range"))?;
+            let branch = cur.index_into(branches, "union branch")?;
             write(plan, *branch, cur, out, next)?;
         }
         Node::Null => out.extend_from_slice(b"null"),
@@ -164,11 +169,7 @@ fn write(
             json_text::timestamp_micros(out, micros);
         }
         Node::Enum(symbols) => {
-            let i = cur.long()?;
-            let symbol = usize::try_from(i)
-                .ok()
-                .and_then(|i| symbols.get(i))
-                .ok_or_else(|| format!("enum index {i} out of range"))?;
+            let symbol = cur.index_into(symbols, "enum index")?;
             out.extend_from_slice(symbol);
         }
         Node::Array(items) => {

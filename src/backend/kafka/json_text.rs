@@ -123,6 +123,17 @@ fn padded(out: &mut Vec<u8>, n: u64, width: usize) {
     out.extend_from_slice(digits);
 }
 
+/// `HH:MM:SS.fff…` for a time of day in seconds plus a fraction `frac_width` digits wide.
+fn clock_digits(out: &mut Vec<u8>, secs_in_day: u64, frac: u64, frac_width: usize) {
+    padded(out, secs_in_day / 3600, 2);
+    out.push(b':');
+    padded(out, secs_in_day / 60 % 60, 2);
+    out.push(b':');
+    padded(out, secs_in_day % 60, 2);
+    out.push(b'.');
+    padded(out, frac, frac_width);
+}
+
 fn date_digits(out: &mut Vec<u8>, (year, month, day): (i64, u32, u32)) {
     padded(out, year.unsigned_abs(), 4);
     out.push(b'-');
@@ -146,13 +157,7 @@ pub(super) fn timestamp_micros(out: &mut Vec<u8>, micros: i64) {
     out.push(b'"');
     date_digits(out, date);
     out.push(b'T');
-    padded(out, (in_day / 3600) as u64, 2);
-    out.push(b':');
-    padded(out, (in_day / 60 % 60) as u64, 2);
-    out.push(b':');
-    padded(out, (in_day % 60) as u64, 2);
-    out.push(b'.');
-    padded(out, sub as u64, 6);
+    clock_digits(out, in_day as u64, sub as u64, 6);
     out.extend_from_slice(b"Z\"");
 }
 
@@ -176,13 +181,7 @@ pub(super) fn time_millis(out: &mut Vec<u8>, ms: i64) {
     }
     let ms = ms as u64;
     out.push(b'"');
-    padded(out, ms / 3_600_000, 2);
-    out.push(b':');
-    padded(out, ms / 60_000 % 60, 2);
-    out.push(b':');
-    padded(out, ms / 1000 % 60, 2);
-    out.push(b'.');
-    padded(out, ms % 1000, 3);
+    clock_digits(out, ms / 1000, ms % 1000, 3);
     out.push(b'"');
 }
 
