@@ -33,15 +33,7 @@ async fn the_aws_track_runs_from_welcome_to_lineage_then_tears_down_with_every_c
     let Some(world) = course::CourseWorld::start().await else {
         return;
     };
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()))
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI=true but terraform is not on PATH"
-        );
-        eprintln!("skipped: the prerequisites lesson asks terraform for its version");
+    if !cli::terraform_on_path("the prerequisites lesson asks terraform for its version") {
         return;
     }
     // The Oracle connector's records (no Oracle database can run here).

@@ -320,17 +320,7 @@ async fn a_delete_that_keeps_failing_is_retried_once_reported_and_kept_in_the_le
 
 /// Whether `terraform` is on PATH; outside CI a missing one skips (printed).
 fn have_terraform() -> bool {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()))
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI=true but terraform is not on PATH"
-        );
-        eprintln!("skipped: terraform is not on PATH");
-    }
-    found
+    cli::terraform_on_path("terraform is not on PATH")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

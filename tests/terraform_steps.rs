@@ -21,15 +21,7 @@ fn lessons() -> PathBuf {
 
 /// A home for the terraform course, or `None` (printed) when terraform is missing outside CI.
 fn home() -> Option<Home> {
-    let found = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()))
-        .unwrap_or(false);
-    if !found {
-        assert!(
-            std::env::var("CI").is_err(),
-            "CI=true but terraform is not on PATH"
-        );
-        eprintln!("skipped: terraform is not on PATH");
+    if !cli::terraform_on_path("terraform is not on PATH") {
         return None;
     }
     Some(Home::with_lessons(lessons()))

@@ -15,6 +15,22 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_cdc-workshop"))
 }
 
+/// Whether `terraform` is on PATH. Outside CI a missing one prints `skipped: {why}` and the
+/// caller returns; under `CI=true` it fails the test.
+pub fn terraform_on_path(why: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("terraform").is_file()))
+        .unwrap_or(false);
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI=true but terraform is not on PATH"
+        );
+        eprintln!("skipped: {why}");
+    }
+    found
+}
+
 pub fn fixture_course() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/course-minimal")
 }

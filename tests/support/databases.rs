@@ -138,9 +138,9 @@ impl Postgres {
         Some(Self { port, dir, bin })
     }
 
-    /// Run SQL as the superuser through `psql` (setup only; the code under test uses its own
-    /// driver).
-    pub fn psql(&self, db: &str, sql: &str) {
+    /// `psql` as the superuser on `db`, stopping at the first error (setup only; the code under
+    /// test uses its own driver).
+    fn psql_command(&self, db: &str) -> Command {
         let psql = find("psql", &[]).unwrap_or_else(|| self.bin.join("psql"));
         let mut cmd = Command::new(psql);
         cmd.env("PGPASSWORD", PASSWORD)
@@ -156,33 +156,18 @@ impl Postgres {
             .arg("-p")
             .arg(self.port.to_string())
             .arg("-d")
-            .arg(db)
-            .arg("-c")
-            .arg(sql);
-        run(&mut cmd, "psql");
+            .arg(db);
+        cmd
+    }
+
+    /// Run SQL as the superuser.
+    pub fn psql(&self, db: &str, sql: &str) {
+        run(self.psql_command(db).arg("-c").arg(sql), "psql");
     }
 
     /// Run a SQL file (psql meta-commands such as `\set` allowed) as the superuser.
     pub fn psql_file(&self, db: &str, file: &Path) {
-        let psql = find("psql", &[]).unwrap_or_else(|| self.bin.join("psql"));
-        let mut cmd = Command::new(psql);
-        cmd.env("PGPASSWORD", PASSWORD)
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-q",
-            ])
-            .arg("-p")
-            .arg(self.port.to_string())
-            .arg("-d")
-            .arg(db)
-            .arg("-f")
-            .arg(file);
-        run(&mut cmd, "psql -f");
+        run(self.psql_command(db).arg("-f").arg(file), "psql -f");
     }
 
     /// The workshop user and database with an `orders` table of three rows.
