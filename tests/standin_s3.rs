@@ -241,6 +241,19 @@ fn ids_in(container: &[u8]) -> Vec<i32> {
         .collect()
 }
 
+/// A stand-in whose S3 sink writes to `moto`, with its Kafka running, the `all_products` topic
+/// and its Avro schema registered: the world, the bootstrap address and the schema id.
+async fn sink_world(moto: &Moto) -> (confluent::World, String, u32) {
+    let mut w = confluent::world(Timings::default()).await;
+    w.standin = w.standin.with_s3_endpoint(moto.url.clone());
+    let bootstrap = w.standin.start_kafka(Duration::from_millis(100)).unwrap();
+    w.standin.seed_topic(&w.seeded.cluster, TOPIC, 1);
+    let schema_id = w
+        .standin
+        .with_world(|w| w.register("all_products-value", &product_schema(), None));
+    (w, bootstrap, schema_id)
+}
+
 async fn status(w: &confluent::World) -> (String, String) {
     let s = ConfluentClient::new()
         .unwrap()
@@ -254,13 +267,7 @@ async fn status(w: &confluent::World) -> (String, String) {
 async fn the_lessons_s3_sink_writes_avro_files_of_the_topic_and_stops_when_paused() {
     let Some(moto) = Moto::start() else { return };
     Account::new(moto.scope()).create_bucket(BUCKET).await;
-    let mut w = confluent::world(Timings::default()).await;
-    w.standin = w.standin.with_s3_endpoint(moto.url.clone());
-    let bootstrap = w.standin.start_kafka(Duration::from_millis(100)).unwrap();
-    w.standin.seed_topic(&w.seeded.cluster, TOPIC, 1);
-    let schema_id = w
-        .standin
-        .with_world(|w| w.register("all_products-value", &product_schema(), None));
+    let (w, bootstrap, schema_id) = sink_world(&moto).await;
     // 250 records: two full files of `flush.size` 100, and 50 that the minute's rotation closes.
     produce(&bootstrap, schema_id, 1, 250);
 
@@ -323,13 +330,7 @@ async fn the_lessons_s3_sink_writes_avro_files_of_the_topic_and_stops_when_pause
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_bucket_fails_the_connector_with_s3s_error_in_its_trace() {
     let Some(moto) = Moto::start() else { return };
-    let mut w = confluent::world(Timings::default()).await;
-    w.standin = w.standin.with_s3_endpoint(moto.url.clone());
-    let bootstrap = w.standin.start_kafka(Duration::from_millis(100)).unwrap();
-    w.standin.seed_topic(&w.seeded.cluster, TOPIC, 1);
-    let schema_id = w
-        .standin
-        .with_world(|w| w.register("all_products-value", &product_schema(), None));
+    let (w, bootstrap, schema_id) = sink_world(&moto).await;
     produce(&bootstrap, schema_id, 1, 100);
 
     let mut config = lesson_config("no-such-bucket-1a2b", &w.seeded.service_account);
@@ -356,13 +357,7 @@ async fn a_missing_bucket_fails_the_connector_with_s3s_error_in_its_trace() {
 async fn fewer_records_than_flush_size_become_a_file_when_the_rotation_interval_passes() {
     let Some(moto) = Moto::start() else { return };
     Account::new(moto.scope()).create_bucket(BUCKET).await;
-    let mut w = confluent::world(Timings::default()).await;
-    w.standin = w.standin.with_s3_endpoint(moto.url.clone());
-    let bootstrap = w.standin.start_kafka(Duration::from_millis(100)).unwrap();
-    w.standin.seed_topic(&w.seeded.cluster, TOPIC, 1);
-    let schema_id = w
-        .standin
-        .with_world(|w| w.register("all_products-value", &product_schema(), None));
+    let (w, bootstrap, schema_id) = sink_world(&moto).await;
     produce(&bootstrap, schema_id, 1, 30);
 
     // The lesson's minute, shortened: 30 records never fill a file of 100.
